@@ -1,0 +1,18 @@
+"""Settings for the test suite: the real settings plus what makes tests fast and hermetic."""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
+# Keep the outbox, cache and local broker of a test run apart from a running dev server's.
+# Set in the environment so worker subprocesses started by tests share the same folder.
+os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="paperboy-test-"))
+
+from config.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Templates use {% static %}; the manifest only exists after collectstatic.
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# Whitenoise warns about a missing STATIC_ROOT; tests never collect static files.
+STATIC_ROOT = VAR_DIR / "static"  # noqa: F405
+STATIC_ROOT.mkdir(exist_ok=True)

@@ -1,0 +1,7 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _outbox_in_tmp(settings, tmp_path):
+    """Each test gets its own outbox folder."""
+    settings.OUTBOX_DIR = tmp_path / "outbox"
