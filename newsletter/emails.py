@@ -1,0 +1,59 @@
+"""One place that turns a template trio into an email message.
+
+`templates/emails/<name>-subject.txt`, `<name>.txt` and `<name>.html` are rendered with the
+same context; the HTML gets its <style> rules inlined (mail clients drop <style> blocks).
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import css_inline
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
+from django.template.loader import render_to_string
+
+_INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+class HeaderInjectionError(ValueError):
+    """A subject or header value contained a line break."""
+
+
+def render_subject(name: str, context: Mapping[str, Any]) -> str:
+    # Subjects are one line: templates may end with a newline, scraped titles may hold one.
+    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+    return subject
+
+
+def build_email(
+    name: str,
+    context: Mapping[str, Any],
+    to: Sequence[str],
+    *,
+    headers: Mapping[str, str] | None = None,
+    from_email: str | None = None,
+    connection: BaseEmailBackend | None = None,
+) -> EmailMultiAlternatives:
+    """Render the `name` trio into a multipart/alternative message (text first, then HTML)."""
+    headers = dict(headers or {})
+    for key, value in headers.items():
+        if "\n" in value or "\r" in value or "\n" in key or "\r" in key:
+            raise HeaderInjectionError(f"line break in header {key!r}")
+    context = {"site_url": settings.SITE_URL, "postal_address": settings.POSTAL_ADDRESS, **context}
+    message = EmailMultiAlternatives(
+        subject=render_subject(name, context),
+        body=render_to_string(f"emails/{name}.txt", context),
+        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
+        to=list(to),
+        headers=headers,
+        connection=connection,
+    )
+    html = render_to_string(f"emails/{name}.html", context)
+    message.attach_alternative(_INLINER.inline(html), "text/html")
+    return message
+
+
+def send_email(name: str, context: Mapping[str, Any], to: Sequence[str], **kwargs: Any) -> None:
+    """Build and send at once; errors propagate so a task can retry."""
+    build_email(name, context, to, **kwargs).send()
