@@ -1,1 +1,58 @@
-from django.db import models  # noqa: F401
+"""The paper store: one row per arXiv paper, however many days it was listed."""
+
+from django.db import models
+
+
+class Paper(models.Model):
+    """A paper from the Hugging Face Daily Papers listing. Every text field is plain text:
+    templates escape it like any other user-supplied string."""
+
+    arxiv_id = models.CharField(max_length=32, unique=True, help_text="Canonical id, no version suffix.")
+    title = models.TextField()
+    abstract = models.TextField(blank=True)
+    # Author names in listed order, hidden authors excluded.
+    authors = models.JSONField(default=list, blank=True)
+    github_repo = models.URLField(max_length=500, blank=True)
+    project_page = models.URLField(max_length=500, blank=True)
+    thumbnail = models.URLField(max_length=500, blank=True)
+    upvotes = models.PositiveIntegerField(default=0)
+    num_comments = models.PositiveIntegerField(default=0)
+    counts_observed_at = models.DateTimeField(null=True, blank=True)
+    ai_summary = models.TextField(blank=True)
+    ai_keywords = models.JSONField(default=list, blank=True)
+    submitted_by = models.CharField(max_length=200, blank=True)
+    first_listed_on = models.DateField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-first_listed_on", "-upvotes"]
+
+    def __str__(self) -> str:
+        return f"{self.arxiv_id}: {self.title[:80]}"
+
+    @property
+    def hf_url(self) -> str:
+        return f"https://huggingface.co/papers/{self.arxiv_id}"
+
+    @property
+    def arxiv_url(self) -> str:
+        return f"https://arxiv.org/abs/{self.arxiv_id}"
+
+    @property
+    def pdf_url(self) -> str:
+        return f"https://arxiv.org/pdf/{self.arxiv_id}"
+
+
+class PaperListing(models.Model):
+    """One day a paper appeared on the listing. A paper listed on two days has two rows."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="listings")
+    listed_on = models.DateField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["paper", "listed_on"], name="unique_paper_listing")]
+        ordering = ["-listed_on"]
+
+    def __str__(self) -> str:
+        return f"{self.paper.arxiv_id} on {self.listed_on}"
