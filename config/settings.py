@@ -199,3 +199,27 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Papers: ingestion of the Hugging Face Daily Papers listing ------------------------------
+HF_BASE_URL = env.str("HF_BASE_URL", default="https://huggingface.co").rstrip("/")
+if not HF_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"HF_BASE_URL must be an http(s) URL, not {HF_BASE_URL!r}.")
+HF_USER_AGENT = env.str(
+    "HF_USER_AGENT", default=f"Paperboy/0.1 (self-hosted research-paper newsletter; +{SITE_URL})"
+)
+HF_CONNECT_TIMEOUT = env.float("HF_CONNECT_TIMEOUT", default=10.0)
+HF_READ_TIMEOUT = env.float("HF_READ_TIMEOUT", default=30.0)
+# A whole response must arrive within this, however slowly it trickles.
+HF_TOTAL_TIMEOUT = env.float("HF_TOTAL_TIMEOUT", default=90.0)
+HF_MAX_RESPONSE_BYTES = env.int("HF_MAX_RESPONSE_BYTES", default=20 * 1024 * 1024)
+# In-request retries on 429/5xx/timeouts: waits of HF_RETRY_BACKOFF * 2**n seconds, or the
+# server's Retry-After; a longer wait than HF_MAX_RETRY_WAIT hands the retry to Celery instead.
+HF_MAX_RETRIES = env.int("HF_MAX_RETRIES", default=3)
+HF_RETRY_BACKOFF = env.float("HF_RETRY_BACKOFF", default=2.0)
+HF_MAX_RETRY_WAIT = env.float("HF_MAX_RETRY_WAIT", default=60.0)
+# A weekday whose listing is still empty at this hour (TIME_ZONE) alerts the curators.
+SCRAPE_EMPTY_ALERT_HOUR = env.int("SCRAPE_EMPTY_ALERT_HOUR", default=20)
+if not 0 <= SCRAPE_EMPTY_ALERT_HOUR <= 23:
+    raise ImproperlyConfigured("SCRAPE_EMPTY_ALERT_HOUR must be an hour from 0 to 23.")
+# How many days before today the daily refresh re-scrapes for fresh upvotes and comments.
+SCRAPE_REFRESH_DAYS = env.int("SCRAPE_REFRESH_DAYS", default=3)
