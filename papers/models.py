@@ -56,3 +56,63 @@ class PaperListing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.paper.arxiv_id} on {self.listed_on}"
+
+
+class ScrapeRun(models.Model):
+    """One attempt at scraping one day's listing: what was used, what it changed, how it ended."""
+
+    class Source(models.TextChoices):
+        ISLAND = "island", "page data (island)"
+        CARDS = "cards", "page cards"
+        API = "api", "JSON API"
+
+    class Status(models.TextChoices):
+        OK = "ok"
+        EMPTY = "empty"
+        FAILED = "failed"
+
+    day = models.DateField(db_index=True)
+    url = models.URLField(max_length=500)
+    source = models.CharField(max_length=10, choices=Source.choices, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    new = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0, help_text="Listing items that could not be read.")
+    started_at = models.DateTimeField(db_index=True)
+    duration = models.DurationField()
+    error = models.TextField(blank=True)
+    warnings = models.TextField(blank=True)
+    retryable = models.BooleanField(default=False, help_text="The failure may pass: the task retries.")
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["day", "status"], name="scraperun_day_status")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.status} ({self.source or 'no source'})"
+
+    @property
+    def total(self) -> int:
+        return self.new + self.updated + self.unchanged
+
+
+class ScrapeAlert(models.Model):
+    """An alert email already sent, so a condition is reported once per day, not per retry or tick."""
+
+    class Kind(models.TextChoices):
+        FAILED = "failed", "scrape failed"
+        EMPTY = "empty", "weekday still empty"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    day = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+    recipients = models.TextField(blank=True)
+    run = models.ForeignKey(ScrapeRun, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "day"], name="unique_scrape_alert")]
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.day}"
