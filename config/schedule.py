@@ -25,4 +25,23 @@ DEFAULT_SCHEDULES: list[Schedule] = [
         every=60,
         description="Shows on /healthz that beat and a worker are alive.",
     ),
+    # --- papers: ingestion (times in UTC; edit them in the admin) ---
+    Schedule(
+        name="Scrape today's papers",
+        task="papers.tasks.scrape_day_task",
+        crontab={"minute": "10", "hour": "6,9,12,15,18,21", "day_of_week": "*"},
+        description="Today's Hugging Face Daily Papers listing; it grows during the day, so several times.",
+    ),
+    Schedule(
+        name="Refresh recent papers' upvotes",
+        task="papers.tasks.refresh_recent_days_task",
+        crontab={"minute": "40", "hour": "3", "day_of_week": "*"},
+        description="Re-scrapes the last SCRAPE_REFRESH_DAYS days for fresh upvotes and comment counts.",
+    ),
+    Schedule(
+        name="Alert if a weekday has no papers",
+        task="papers.tasks.check_empty_weekday_task",
+        crontab={"minute": "30", "hour": "*", "day_of_week": "1-5"},
+        description="Mails the curators once when a weekday is still empty past SCRAPE_EMPTY_ALERT_HOUR.",
+    ),
 ]

@@ -1,0 +1,48 @@
+"""Celery tasks of the paper store: thin wrappers that pick the day, retry and alert."""
+
+from datetime import date, timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from papers.alerts import alert_failed_run, check_empty_weekday
+from papers.ingest import scrape_day
+
+
+def retry_delay(retries: int, retry_after: float | None) -> int:
+    """Seconds before the next attempt: the server's Retry-After when it gave one, else
+    1, 2, 4, 8... minutes; never more than CELERY_MAX_RETRY_DELAY."""
+    delay = retry_after if retry_after is not None else 60 * 2**retries
+    return int(min(max(delay, 1), settings.CELERY_MAX_RETRY_DELAY))
+
+
+# acks_late: scraping a day twice is harmless, losing it to a worker crash is not.
+@shared_task(bind=True, max_retries=4, acks_late=True, ignore_result=True)
+def scrape_day_task(self, day: str | None = None) -> None:
+    """Scrape one day (ISO date; today when omitted). A transient failure is retried; a
+    final failure is mailed to the curators once."""
+    target = date.fromisoformat(day) if day else timezone.localdate()
+    result = scrape_day(target)
+    if result.error is None:
+        return
+    if result.error.retryable and self.request.retries < self.max_retries:
+        # Pass the day explicitly: a retry after midnight must still scrape the same day.
+        raise self.retry(
+            kwargs={"day": target.isoformat()},
+            countdown=retry_delay(self.request.retries, result.error.retry_after),
+        )
+    alert_failed_run(result.run)
+
+
+@shared_task(ignore_result=True)
+def refresh_recent_days_task(days: int | None = None) -> None:
+    """Re-scrape the last few days before today: their upvotes and comments keep moving."""
+    today = timezone.localdate()
+    for back in range(1, (days or settings.SCRAPE_REFRESH_DAYS) + 1):
+        scrape_day_task.delay((today - timedelta(days=back)).isoformat())
+
+
+@shared_task(ignore_result=True)
+def check_empty_weekday_task() -> None:
+    check_empty_weekday()
