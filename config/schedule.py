@@ -44,4 +44,11 @@ DEFAULT_SCHEDULES: list[Schedule] = [
         crontab={"minute": "30", "hour": "*", "day_of_week": "1-5"},
         description="Mails the curators once when a weekday is still empty past SCRAPE_EMPTY_ALERT_HOUR.",
     ),
+    # --- subscribers ---
+    Schedule(
+        name="Resume paused subscriptions",
+        task="subscribers.tasks.resume_paused_subscriptions_task",
+        crontab={"minute": "5", "hour": "*", "day_of_week": "*"},
+        description="Readers who paused until a date get their daily or weekly digest back on that date.",
+    ),
 ]

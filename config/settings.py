@@ -223,3 +223,25 @@ if not 0 <= SCRAPE_EMPTY_ALERT_HOUR <= 23:
     raise ImproperlyConfigured("SCRAPE_EMPTY_ALERT_HOUR must be an hour from 0 to 23.")
 # How many days before today the daily refresh re-scrapes for fresh upvotes and comments.
 SCRAPE_REFRESH_DAYS = env.int("SCRAPE_REFRESH_DAYS", default=3)
+
+# --- Subscribers: sign-up, preference centre, rate limits ------------------------------------
+import re as _re  # noqa: E402
+import zoneinfo as _zoneinfo  # noqa: E402
+
+# The time zone a sign-up form starts on when the browser does not say (no JavaScript).
+SUBSCRIBERS_DEFAULT_TIME_ZONE = env.str("SUBSCRIBERS_DEFAULT_TIME_ZONE", default="UTC")
+if SUBSCRIBERS_DEFAULT_TIME_ZONE not in _zoneinfo.available_timezones():
+    raise ImproperlyConfigured(f"SUBSCRIBERS_DEFAULT_TIME_ZONE {SUBSCRIBERS_DEFAULT_TIME_ZONE!r} is unknown.")
+# A form posted sooner than this after it was served is a bot's: answered alike, nothing sent.
+SUBSCRIBERS_MIN_FILL_SECONDS = env.float("SUBSCRIBERS_MIN_FILL_SECONDS", default=2.0)
+# Form posts per client IP (django-ratelimit's "N/s|m|h|d"), and mails per address and kind.
+SUBSCRIBERS_IP_RATE = env.str("SUBSCRIBERS_IP_RATE", default="20/h")
+SUBSCRIBERS_ADDRESS_MAIL_RATE = env.str("SUBSCRIBERS_ADDRESS_MAIL_RATE", default="3/d")
+for _name, _rate in [
+    ("SUBSCRIBERS_IP_RATE", SUBSCRIBERS_IP_RATE),
+    ("SUBSCRIBERS_ADDRESS_MAIL_RATE", SUBSCRIBERS_ADDRESS_MAIL_RATE),
+]:
+    if not _re.fullmatch(r"\d+/\d*[smhd]", _rate):
+        raise ImproperlyConfigured(f"{_name} must look like 20/h or 3/d, not {_rate!r}.")
+# How many reverse proxies append to X-Forwarded-For in front of the app (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

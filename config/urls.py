@@ -1,12 +1,13 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import TemplateView
+from django.urls import include, path
 
 from config.health import healthz
 from newsletter import dev_views
+from subscribers import views as subscriber_views
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", subscriber_views.home, name="home"),
+    path("", include("subscribers.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     # The local outbox answers 404 unless DEBUG is on.

@@ -1,0 +1,121 @@
+"""The public forms. Every text input is one line: a line break anywhere is refused, since any
+value may end up in a header or a log line."""
+
+import time
+import zoneinfo
+from functools import cache
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+
+from subscribers.models import WEEKDAYS, Frequency, Topic, validate_single_line
+
+_FORM_SALT = "paperboy.subscribers.form-started"
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    # Region/City names only: the legacy aliases (EST5EDT, posix/...) would only confuse.
+    zones = sorted(
+        z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("posix", "right", "Etc"))
+    )
+    return [("UTC", "UTC"), *((z, z.replace("_", " ")) for z in zones)]
+
+
+HOUR_CHOICES = [(h, f"{h:02d}:00") for h in range(24)]
+
+
+class SingleLineMixin:
+    def clean(self) -> dict:
+        cleaned = super().clean()  # type: ignore[misc]
+        for name, value in self.data.items():
+            if isinstance(value, str) and ("\n" in value or "\r" in value) and name in self.fields:
+                self.add_error(name, "Line breaks are not allowed here.")  # type: ignore[attr-defined]
+        return cleaned
+
+
+class BotTrapMixin(forms.Form):
+    """A honeypot field people never see and a signed start time: bots fill every field and
+    post at once. The view answers a caught bot exactly like a person, and sends nothing."""
+
+    website = forms.CharField(required=False, label="Leave this field empty")
+    started = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["started"].initial = signing.dumps(time.time(), salt=_FORM_SALT)
+        self.fields["website"].widget.attrs.update({"autocomplete": "off", "tabindex": "-1"})
+
+    def looks_like_a_bot(self) -> bool:
+        if self.data.get("website"):
+            return True
+        try:
+            started = float(signing.loads(self.data.get("started", ""), salt=_FORM_SALT, max_age=86400))
+        except (signing.BadSignature, TypeError, ValueError):
+            return True
+        return time.time() - started < settings.SUBSCRIBERS_MIN_FILL_SECONDS
+
+
+class TopicsField(forms.ModelMultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(queryset=Topic.objects.filter(active=True), required=False, **kwargs)
+
+    def label_from_instance(self, obj: Topic) -> str:
+        return obj.name
+
+
+class SignupForm(SingleLineMixin, BotTrapMixin):
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "you@example.com"}),
+    )
+    topics = TopicsField(label="Topics")
+    frequency = forms.ChoiceField(
+        choices=Frequency.choices[:2], initial=Frequency.DAILY, widget=forms.RadioSelect, label="How often"
+    )
+    weekday = forms.TypedChoiceField(choices=WEEKDAYS, coerce=int, initial=0, label="Weekly on")
+    delivery_hour = forms.TypedChoiceField(choices=HOUR_CHOICES, coerce=int, initial=7, label="Delivery time")
+    time_zone = forms.ChoiceField(choices=time_zone_choices, label="Time zone")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].initial = settings.SUBSCRIBERS_DEFAULT_TIME_ZONE
+
+
+class EmailLinkForm(SingleLineMixin, BotTrapMixin):
+    email = forms.EmailField(
+        label="Email address", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+
+class TermsField(forms.CharField):
+    """Comma-separated words or phrases, on one line."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(required=False, max_length=1000, validators=[validate_single_line], **kwargs)
+
+
+class PreferencesForm(SingleLineMixin, forms.Form):
+    topics = TopicsField(label="Topics")
+    keywords = TermsField(label="Your own keywords", help_text="Comma-separated words or phrases.")
+    excluded_keywords = TermsField(label="Never send papers about", help_text="Comma-separated; these win.")
+    followed_authors = TermsField(label="Authors you follow", help_text="Full names, comma-separated.")
+    frequency = forms.ChoiceField(choices=Frequency.choices, widget=forms.RadioSelect, label="How often")
+    weekday = forms.TypedChoiceField(choices=WEEKDAYS, coerce=int, label="Weekly on")
+    paused_until = forms.DateField(
+        required=False,
+        label="Paused until",
+        help_text="Leave empty to pause until you come back.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    delivery_hour = forms.TypedChoiceField(choices=HOUR_CHOICES, coerce=int, label="Delivery time")
+    time_zone = forms.ChoiceField(choices=time_zone_choices, label="Time zone")
+    max_papers = forms.IntegerField(min_value=1, max_value=50, label="At most this many papers per digest")
+    min_upvotes = forms.IntegerField(
+        min_value=0, max_value=100000, label="Only papers with at least this many upvotes"
+    )
+    include_trending = forms.BooleanField(required=False, label="Also send the top trending papers")

@@ -1,0 +1,39 @@
+"""How many papers of the listing archive each active topic matches: a curator's check that
+every topic is neither empty nor a catch-all."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from newsletter.matching import match_text, text_of
+from subscribers.archive import archive_papers
+from subscribers.models import Topic
+
+DEFAULT_ARCHIVE = settings.BASE_DIR.parent / "shared" / "fixtures" / "hf" / "daily-papers-archive.jsonl.gz"
+
+
+class Command(BaseCommand):
+    help = "Report how many archive papers each active topic matches."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--archive", type=Path, default=DEFAULT_ARCHIVE, help="a .jsonl.gz archive")
+
+    def handle(self, *args, archive: Path, **options) -> None:
+        if not archive.is_file():
+            raise CommandError(f"no archive at {archive}")
+        topics = [(topic, topic.matcher()) for topic in Topic.objects.filter(active=True)]
+        counts = dict.fromkeys((topic.slug for topic, _ in topics), 0)
+        total = unmatched = 0
+        for paper in archive_papers(archive):
+            total += 1
+            text = text_of(paper)
+            hits = [topic.slug for topic, matcher in topics if match_text(matcher, text).matched]
+            for slug in hits:
+                counts[slug] += 1
+            unmatched += not hits
+        self.stdout.write(f"{total} papers in {archive.name}")
+        for topic, _ in topics:
+            share = 100 * counts[topic.slug] / total if total else 0
+            self.stdout.write(f"{topic.slug:<24} {counts[topic.slug]:>6} {share:5.1f}%")
+        self.stdout.write(f"{'(no topic)':<24} {unmatched:>6} {100 * unmatched / max(total, 1):5.1f}%")

@@ -1,0 +1,93 @@
+"""Signed links: one salt per purpose, naming the subscriber's opaque id, never the address.
+
+Nothing is stored for a link except the confirmation nonce, which makes a confirm link work once.
+"""
+
+import enum
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from subscribers.models import Subscriber
+
+
+@dataclass(frozen=True)
+class Purpose:
+    salt: str
+    max_age: timedelta
+
+
+CONFIRM = Purpose("paperboy.subscribers.confirm", timedelta(days=7))
+MANAGE = Purpose("paperboy.subscribers.manage", timedelta(days=30))
+# Digests are read weeks late; RFC 8058 asks that the link keep working, so a year.
+UNSUBSCRIBE = Purpose("paperboy.subscribers.unsubscribe", timedelta(days=365))
+
+
+class TokenProblem(enum.Enum):
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    USED = "used"
+
+
+class TokenError(Exception):
+    def __init__(self, problem: TokenProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+def make_token(purpose: Purpose, subscriber: Subscriber) -> str:
+    payload: dict[str, str] = {"s": subscriber.public_id.hex}
+    if purpose is CONFIRM:
+        payload["n"] = subscriber.confirm_nonce
+    return signing.dumps(payload, salt=purpose.salt)
+
+
+def read_token(purpose: Purpose, token: str) -> Subscriber:
+    """The subscriber a token names; TokenError says why not (tampered, expired, already used,
+    or the subscriber's data was erased)."""
+    try:
+        payload = signing.loads(token, salt=purpose.salt, max_age=purpose.max_age)
+    except signing.SignatureExpired as exc:
+        raise TokenError(TokenProblem.EXPIRED) from exc
+    except signing.BadSignature as exc:
+        raise TokenError(TokenProblem.INVALID) from exc
+    if not isinstance(payload, dict) or not isinstance(payload.get("s"), str):
+        raise TokenError(TokenProblem.INVALID)
+    try:
+        subscriber = Subscriber.objects.get(public_id=payload["s"])
+    except (Subscriber.DoesNotExist, ValueError, signing.BadSignature) as exc:
+        raise TokenError(TokenProblem.INVALID) from exc
+    if purpose is CONFIRM and payload.get("n") != subscriber.confirm_nonce:
+        raise TokenError(TokenProblem.USED)
+    return subscriber
+
+
+def absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def confirm_url(subscriber: Subscriber) -> str:
+    return absolute(reverse("subscribers:confirm", args=[make_token(CONFIRM, subscriber)]))
+
+
+def manage_url(subscriber: Subscriber) -> str:
+    return absolute(reverse("subscribers:manage", args=[make_token(MANAGE, subscriber)]))
+
+
+def unsubscribe_url(subscriber: Subscriber) -> str:
+    return absolute(reverse("subscribers:unsubscribe", args=[make_token(UNSUBSCRIBE, subscriber)]))
+
+
+def one_click_unsubscribe_url(subscriber: Subscriber) -> str:
+    return absolute(reverse("subscribers:one-click", args=[make_token(UNSUBSCRIBE, subscriber)]))
+
+
+def list_unsubscribe_headers(subscriber: Subscriber) -> dict[str, str]:
+    """RFC 2369 and RFC 8058 headers for every newsletter email to `subscriber`."""
+    return {
+        "List-Unsubscribe": f"<{one_click_unsubscribe_url(subscriber)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from subscribers import views
+
+app_name = "subscribers"
+
+urlpatterns = [
+    path("subscribe/", views.subscribe, name="subscribe"),
+    path("subscribe/check-inbox/", views.check_inbox, name="check-inbox"),
+    path("confirm/<str:token>/", views.confirm, name="confirm"),
+    path("manage/", views.manage_request, name="manage-request"),
+    path("manage/sent/", views.manage_sent, name="manage-sent"),
+    path("manage/<str:token>/", views.manage, name="manage"),
+    path("manage/<str:token>/export/", views.manage_export, name="export"),
+    path("manage/<str:token>/delete/", views.manage_delete, name="delete"),
+    path("manage/<str:token>/resubscribe/", views.manage_resubscribe, name="resubscribe"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("unsubscribe/<str:token>/one-click/", views.one_click_unsubscribe, name="one-click"),
+]

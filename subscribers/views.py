@@ -1,0 +1,215 @@
+"""Thin views over subscribers.services. Pages work without JavaScript; token failures are
+friendly pages with a 4xx status, never an error trace."""
+
+import json
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from subscribers import services, tokens
+from subscribers.forms import EmailLinkForm, PreferencesForm, SignupForm
+from subscribers.limits import client_ip, ip_limited
+from subscribers.models import Status, Subscriber
+from subscribers.preview import preview_for
+from subscribers.tokens import TokenError, TokenProblem
+
+
+def _consent(request: HttpRequest) -> services.Consent:
+    return services.Consent(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
+
+
+def _token_problem(request: HttpRequest, problem: TokenProblem, purpose: str) -> HttpResponse:
+    status = 410 if problem in (TokenProblem.EXPIRED, TokenProblem.USED) else 400
+    context = {"problem": problem.value, "purpose": purpose, "form": EmailLinkForm()}
+    return render(request, "subscribers/token_problem.html", context, status=status)
+
+
+def _rate_limited(request: HttpRequest) -> HttpResponse:
+    return render(request, "subscribers/rate_limited.html", status=429)
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html", {"form": SignupForm(), "consent_text": services.CONSENT_TEXT})
+
+
+@require_http_methods(["GET", "POST"])
+def subscribe(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return redirect("home")
+    if ip_limited(request, "signup"):
+        return _rate_limited(request)
+    form = SignupForm(request.POST)
+    if form.looks_like_a_bot():
+        return redirect("subscribers:check-inbox")
+    if not form.is_valid():
+        context = {"form": form, "consent_text": services.CONSENT_TEXT}
+        return render(request, "home.html", context, status=400)
+    choices = services.SignupChoices(
+        email=form.cleaned_data["email"],
+        topics=list(form.cleaned_data["topics"]),
+        frequency=form.cleaned_data["frequency"],
+        weekday=form.cleaned_data["weekday"],
+        delivery_hour=form.cleaned_data["delivery_hour"],
+        time_zone=form.cleaned_data["time_zone"],
+    )
+    services.sign_up(choices, _consent(request))
+    return redirect("subscribers:check-inbox")
+
+
+@require_GET
+def check_inbox(request: HttpRequest) -> HttpResponse:
+    return render(request, "subscribers/check_inbox.html", {"confirm_days": tokens.CONFIRM.max_age.days})
+
+
+@never_cache
+@require_GET
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber = tokens.read_token(tokens.CONFIRM, token)
+    except TokenError as error:
+        return _token_problem(request, error.problem, "confirm")
+    if not services.can_confirm(subscriber):
+        return _token_problem(request, TokenProblem.USED, "confirm")
+    services.confirm(subscriber)
+    subscriber.refresh_from_db()
+    context = {"subscriber": subscriber, "manage_url": tokens.manage_url(subscriber)}
+    return render(request, "subscribers/welcome.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def manage_request(request: HttpRequest) -> HttpResponse:
+    """ "Email me my link", for readers who lost it."""
+    if request.method == "GET":
+        return render(request, "subscribers/manage_request.html", {"form": EmailLinkForm()})
+    if ip_limited(request, "manage-link"):
+        return _rate_limited(request)
+    form = EmailLinkForm(request.POST)
+    if form.looks_like_a_bot():
+        return redirect("subscribers:manage-sent")
+    if not form.is_valid():
+        return render(request, "subscribers/manage_request.html", {"form": form}, status=400)
+    services.request_manage_link(form.cleaned_data["email"])
+    return redirect("subscribers:manage-sent")
+
+
+@require_GET
+def manage_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "subscribers/manage_sent.html", {"manage_days": tokens.MANAGE.max_age.days})
+
+
+def _initial_preferences(subscriber: Subscriber) -> dict:
+    return {
+        "topics": subscriber.topics.all(),
+        "keywords": ", ".join(subscriber.keywords),
+        "excluded_keywords": ", ".join(subscriber.excluded_keywords),
+        "followed_authors": ", ".join(subscriber.followed_authors),
+        "frequency": subscriber.frequency,
+        "weekday": subscriber.weekday,
+        "paused_until": subscriber.paused_until,
+        "delivery_hour": subscriber.delivery_hour,
+        "time_zone": subscriber.time_zone,
+        "max_papers": subscriber.max_papers,
+        "min_upvotes": subscriber.min_upvotes,
+        "include_trending": subscriber.include_trending,
+    }
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber = tokens.read_token(tokens.MANAGE, token)
+    except TokenError as error:
+        return _token_problem(request, error.problem, "manage")
+    status = 200
+    if request.method == "POST":
+        form = PreferencesForm(request.POST)
+        if form.is_valid():
+            services.update_preferences(subscriber, services.Preferences(**form.cleaned_data))
+            return redirect(reverse("subscribers:manage", args=[token]) + "?saved=1", permanent=False)
+        status = 400
+    else:
+        form = PreferencesForm(initial=_initial_preferences(subscriber))
+    context = {
+        "subscriber": subscriber,
+        "form": form,
+        "token": token,
+        "saved": request.GET.get("saved") == "1",
+        "preview": preview_for(subscriber),
+        "unsubscribe_token": tokens.make_token(tokens.UNSUBSCRIBE, subscriber),
+        "can_resubscribe": subscriber.status == Status.UNSUBSCRIBED,
+    }
+    return render(request, "subscribers/manage.html", context, status=status)
+
+
+@never_cache
+@require_GET
+def manage_export(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber = tokens.read_token(tokens.MANAGE, token)
+    except TokenError as error:
+        return _token_problem(request, error.problem, "manage")
+    body = json.dumps(services.export_data(subscriber), indent=2, ensure_ascii=False)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="paperboy-my-data.json"'
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def manage_delete(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber = tokens.read_token(tokens.MANAGE, token)
+    except TokenError as error:
+        return _token_problem(request, error.problem, "manage")
+    if request.method == "GET":
+        return render(request, "subscribers/delete_confirm.html", {"subscriber": subscriber, "token": token})
+    services.erase(subscriber)
+    return render(request, "subscribers/deleted.html")
+
+
+@never_cache
+@require_POST
+def manage_resubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber = tokens.read_token(tokens.MANAGE, token)
+    except TokenError as error:
+        return _token_problem(request, error.problem, "manage")
+    services.resubscribe(subscriber, _consent(request))
+    return redirect(reverse("subscribers:manage", args=[token]) + "?saved=1")
+
+
+@never_cache
+@csrf_exempt  # authorised by the signed token; works for readers whose browser drops cookies
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks (mail scanners follow links); POST unsubscribes."""
+    try:
+        subscriber = tokens.read_token(tokens.UNSUBSCRIBE, token)
+    except TokenError as error:
+        return _token_problem(request, error.problem, "unsubscribe")
+    if request.method == "GET":
+        return render(request, "subscribers/unsubscribe_confirm.html", {"subscriber": subscriber})
+    services.unsubscribe(subscriber)
+    context = {"subscriber": subscriber, "manage_url": tokens.manage_url(subscriber)}
+    return render(request, "subscribers/unsubscribed.html", context)
+
+
+@csrf_exempt
+@require_POST
+def one_click_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """RFC 8058: a mail provider POSTs `List-Unsubscribe=One-Click`, without cookies; answer 200,
+    no redirect, and stop mail at once."""
+    if request.POST.get("List-Unsubscribe") != "One-Click":
+        return HttpResponseBadRequest("Expected List-Unsubscribe=One-Click.\n", content_type="text/plain")
+    try:
+        subscriber = tokens.read_token(tokens.UNSUBSCRIBE, token)
+    except TokenError:
+        return HttpResponseBadRequest("This unsubscribe link is not valid.\n", content_type="text/plain")
+    services.unsubscribe(subscriber)
+    return HttpResponse("Unsubscribed.\n", content_type="text/plain")
