@@ -3,11 +3,13 @@ value may end up in a header or a log line."""
 
 import time
 import zoneinfo
+from datetime import date
 from functools import cache
 
 from django import forms
 from django.conf import settings
 from django.core import signing
+from django.utils import timezone
 
 from subscribers.models import WEEKDAYS, Frequency, Topic, validate_single_line
 
@@ -119,3 +121,9 @@ class PreferencesForm(SingleLineMixin, forms.Form):
         min_value=0, max_value=100000, label="Only papers with at least this many upvotes"
     )
     include_trending = forms.BooleanField(required=False, label="Also send the top trending papers")
+
+    def clean_paused_until(self) -> date | None:
+        until = self.cleaned_data.get("paused_until")
+        if until is not None and until <= timezone.localdate():
+            raise forms.ValidationError("Pick a date in the future, or leave it empty.")
+        return until

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from subscribers.models import Subscriber
@@ -58,7 +59,7 @@ def read_token(purpose: Purpose, token: str) -> Subscriber:
         raise TokenError(TokenProblem.INVALID)
     try:
         subscriber = Subscriber.objects.get(public_id=payload["s"])
-    except (Subscriber.DoesNotExist, ValueError, signing.BadSignature) as exc:
+    except (Subscriber.DoesNotExist, ValidationError, ValueError) as exc:
         raise TokenError(TokenProblem.INVALID) from exc
     if purpose is CONFIRM and payload.get("n") != subscriber.confirm_nonce:
         raise TokenError(TokenProblem.USED)
