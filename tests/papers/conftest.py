@@ -3,12 +3,17 @@ HTTP server standing in for huggingface.co (127.0.0.1 only; nothing reaches the 
 
 import json
 import re
+import tempfile
 from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from tests.services import require
+
+# Hypothesis caches under ./.hypothesis by default; keep the working tree clean.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "paperboy-hypothesis")
 
 HF_FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "hf"
 PAGE_DAY = date(2024, 8, 1)
