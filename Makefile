@@ -20,7 +20,12 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev node_modules/.installed
+
+# axe-core for the browser tests (package-lock.json). Without npm those tests skip, saying why.
+node_modules/.installed: package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the browser accessibility tests will skip"; fi
 
 # Web server, Celery worker and Celery beat in the foreground; Ctrl-C stops all three.
 run: export DEBUG ?= 1

@@ -79,7 +79,9 @@ class SignupForm(SingleLineMixin, BotTrapMixin):
     frequency = forms.ChoiceField(
         choices=Frequency.choices[:2], initial=Frequency.DAILY, widget=forms.RadioSelect, label="How often"
     )
-    weekday = forms.TypedChoiceField(choices=WEEKDAYS, coerce=int, initial=0, label="Weekly on")
+    weekday = forms.TypedChoiceField(
+        choices=WEEKDAYS, coerce=int, initial=0, label="Weekly on", help_text="For weekly digests."
+    )
     delivery_hour = forms.TypedChoiceField(choices=HOUR_CHOICES, coerce=int, initial=7, label="Delivery time")
     time_zone = forms.ChoiceField(choices=time_zone_choices, label="Time zone")
 
@@ -107,7 +109,9 @@ class PreferencesForm(SingleLineMixin, forms.Form):
     excluded_keywords = TermsField(label="Never send papers about", help_text="Comma-separated; these win.")
     followed_authors = TermsField(label="Authors you follow", help_text="Full names, comma-separated.")
     frequency = forms.ChoiceField(choices=Frequency.choices, widget=forms.RadioSelect, label="How often")
-    weekday = forms.TypedChoiceField(choices=WEEKDAYS, coerce=int, label="Weekly on")
+    weekday = forms.TypedChoiceField(
+        choices=WEEKDAYS, coerce=int, label="Weekly on", help_text="For weekly digests."
+    )
     paused_until = forms.DateField(
         required=False,
         label="Paused until",

@@ -28,3 +28,7 @@ def no_default_topics(db):
     from subscribers.models import Topic
 
     Topic.objects.all().delete()
+
+
+# The browser test's fixtures (headless Chromium, a real SMTP server).
+from tests.browser import browser_page, smtp_inbox  # noqa: E402, F401
