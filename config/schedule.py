@@ -51,4 +51,11 @@ DEFAULT_SCHEDULES: list[Schedule] = [
         crontab={"minute": "5", "hour": "*", "day_of_week": "*"},
         description="Readers who paused until a date get their daily or weekly digest back on that date.",
     ),
+    # --- newsletter: delivery ---
+    Schedule(
+        name="Send due digests",
+        task="newsletter.tasks.digest_tick_task",
+        crontab={"minute": "*/15", "hour": "*", "day_of_week": "*"},
+        description="Builds today's edition once settled; mails readers whose local delivery hour has come.",
+    ),
 ]

@@ -245,3 +245,17 @@ for _name, _rate in [
         raise ImproperlyConfigured(f"{_name} must look like 20/h or 3/d, not {_rate!r}.")
 # How many reverse proxies append to X-Forwarded-For in front of the app (0: use REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# --- Newsletter: editions and delivery ---------------------------------------------------------
+# Today's edition is built from the stored papers at this hour (UTC), once the listing settled.
+EDITION_SETTLE_HOUR = env.int("EDITION_SETTLE_HOUR", default=20)
+if not 0 <= EDITION_SETTLE_HOUR <= 23:
+    raise ImproperlyConfigured("EDITION_SETTLE_HOUR must be an hour from 0 to 23.")
+# When on, a new edition waits as a draft until a curator releases it.
+EDITION_REQUIRES_APPROVAL = env.bool("EDITION_REQUIRES_APPROVAL", default=False)
+# Deliveries per task: one connection and a fixed number of queries serve the whole chunk.
+DIGEST_CHUNK_SIZE = env.int("DIGEST_CHUNK_SIZE", default=200)
+# Transient send failures are retried this many times before the row fails.
+DIGEST_MAX_ATTEMPTS = env.int("DIGEST_MAX_ATTEMPTS", default=5)
+# Optional mailto in List-Unsubscribe, beside the one-click https URL.
+UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="")

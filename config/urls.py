@@ -8,6 +8,7 @@ from subscribers import views as subscriber_views
 urlpatterns = [
     path("", subscriber_views.home, name="home"),
     path("", include("subscribers.urls")),
+    path("", include("newsletter.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     # The local outbox answers 404 unless DEBUG is on.

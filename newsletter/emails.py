@@ -1,7 +1,8 @@
 """One place that turns a template trio into an email message.
 
 `templates/emails/<name>-subject.txt`, `<name>.txt` and `<name>.html` are rendered with the
-same context; the HTML gets its <style> rules inlined (mail clients drop <style> blocks).
+same context: the text ones without HTML escaping, the HTML one escaped and with its <style>
+rules inlined (mail clients drop <style> blocks).
 """
 
 from collections.abc import Mapping, Sequence
@@ -11,19 +12,26 @@ import css_inline
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 
-_INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+# @media rules (dark mode, phone widths) cannot be inlined: keep them in a <style> block.
+_INLINER = css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True, load_remote_stylesheets=False)
 
 
 class HeaderInjectionError(ValueError):
     """A subject or header value contained a line break."""
 
 
+def render_text(template_name: str, context: Mapping[str, Any]) -> str:
+    """Render a plain-text template without HTML escaping: "&amp;" has no place in a subject
+    or a text/plain part, and nothing there is interpreted as markup."""
+    return get_template(template_name).template.render(Context(dict(context), autoescape=False))
+
+
 def render_subject(name: str, context: Mapping[str, Any]) -> str:
     # Subjects are one line: templates may end with a newline, scraped titles may hold one.
-    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
-    return subject
+    return " ".join(render_text(f"emails/{name}-subject.txt", context).split())
 
 
 def build_email(
@@ -43,7 +51,7 @@ def build_email(
     context = {"site_url": settings.SITE_URL, "postal_address": settings.POSTAL_ADDRESS, **context}
     message = EmailMultiAlternatives(
         subject=render_subject(name, context),
-        body=render_to_string(f"emails/{name}.txt", context),
+        body=render_text(f"emails/{name}.txt", context),
         from_email=from_email or settings.DEFAULT_FROM_EMAIL,
         to=list(to),
         headers=headers,

@@ -12,3 +12,92 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Edition(models.Model):
+    """The digest of one listing day. Ranking for a subscriber starts from `scores`, computed
+    once per edition: everything about a paper that does not depend on who reads it."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        HELD = "held", "Held by a curator"
+
+    listed_on = models.DateField(unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED, db_index=True)
+    curator_note = models.TextField(blank=True, help_text="Plain text, shown at the top of every digest.")
+    picks = models.ManyToManyField("papers.Paper", blank=True, related_name="picked_in")
+    hidden = models.ManyToManyField("papers.Paper", blank=True, related_name="hidden_in")
+    # {"papers": {paper_id: {"upvotes": n, "popularity": 0..1, "topics": {topic_id: [terms]}}}}
+    scores = models.JSONField(default=dict, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When it became sendable: each reader gets it at their first delivery hour after this.
+    released_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-listed_on"]
+
+    def __str__(self) -> str:
+        return f"Edition {self.listed_on:%Y-%m-%d} ({self.status})"
+
+    @property
+    def is_released(self) -> bool:
+        return self.status in {self.Status.SCHEDULED, self.Status.SENDING, self.Status.SENT}
+
+
+class Delivery(models.Model):
+    """The ledger: at most one digest per (subscriber, edition). A worker sends only the rows it
+    claimed (pending -> sending), so a redelivered task or a second worker never sends twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        # Claimed but never confirmed (a worker died mid-send): maybe sent, so never resent
+        # automatically.
+        UNKNOWN = "unknown", "Unknown"
+        # Nothing matched and the reader did not ask for trending papers: no email.
+        SKIPPED = "skipped", "Skipped (nothing to send)"
+
+    subscriber = models.ForeignKey(
+        "subscribers.Subscriber", on_delete=models.CASCADE, related_name="deliveries"
+    )
+    edition = models.ForeignKey(Edition, on_delete=models.PROTECT, related_name="deliveries")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claim_token = models.CharField(max_length=32, blank=True, db_index=True)
+    # What was sent: [{"paper": id, "reasons": [...]}], so the browser view shows the same digest.
+    items = models.JSONField(default=list, blank=True)
+    esp_message_id = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "edition"], name="unique_delivery_per_edition")
+        ]
+        indexes = [models.Index(fields=["subscriber", "-created_at"])]
+        verbose_name_plural = "deliveries"
+
+    def __str__(self) -> str:
+        return f"Delivery {self.pk} of {self.edition_id} to {self.subscriber_id} ({self.status})"
+
+
+class SentPaper(models.Model):
+    """Every paper a subscriber was sent, so no digest repeats one."""
+
+    subscriber = models.ForeignKey("subscribers.Subscriber", on_delete=models.CASCADE, related_name="+")
+    paper = models.ForeignKey("papers.Paper", on_delete=models.CASCADE, related_name="+")
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="sent_papers")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subscriber", "paper"], name="unique_sent_paper")]
+
+    def __str__(self) -> str:
+        return f"paper {self.paper_id} to subscriber {self.subscriber_id}"

@@ -20,8 +20,9 @@ def sample_templates(settings, tmp_path):
 def test_it_renders_the_trio_with_inlined_css(sample_templates, settings):
     settings.SITE_URL = "https://paperboy.example.test"
     message = build_email("sample", {"name": "Alice <b>"}, ["alice@example.test"])
-    assert message.subject == "Hello Alice &lt;b&gt;"
-    assert message.body == "Hi Alice &lt;b&gt;, see https://paperboy.example.test/x\n"
+    # Plain text is not HTML: no entities there; the HTML part is escaped.
+    assert message.subject == "Hello Alice <b>"
+    assert message.body == "Hi Alice <b>, see https://paperboy.example.test/x\n"
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
     assert '<p style="color: red;">Hi Alice &lt;b&gt;</p>' in html

@@ -1,0 +1,319 @@
+"""Who is due a digest, and sending it exactly once.
+
+A tick (every 15 minutes) finds the subscribers whose local delivery hour has come since the
+current edition was released, inserts one pending `Delivery` row each (unique per subscriber
+and edition), and hands the rows out in chunks. A chunk claims its rows with one conditional
+UPDATE (pending -> sending) and sends only what it claimed, so a redelivered task, a rerun tick
+or a second worker finds nothing left to send.
+"""
+
+import logging
+import random
+import smtplib
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from newsletter.editions import build_due_edition, close_finished_editions, current_edition, editions_of_week
+from newsletter.models import Delivery, Edition, SentPaper
+from newsletter.ranking import Candidate, Ranked, candidates_of, profile_of, rank
+from newsletter.render import build_digest, is_weekly
+from papers.models import Paper
+from subscribers.models import Frequency, Status, Subscriber
+
+log = logging.getLogger(__name__)
+
+
+# --- who is due -----------------------------------------------------------------------------
+def latest_delivery_moment(now: datetime, tz_name: str, hour: int) -> datetime:
+    """The most recent local `hour:00` at or before `now`, in UTC. Built from the local date
+    with zoneinfo, so it stays at the reader's hour across DST changes."""
+    zone = ZoneInfo(tz_name)
+    local_now = now.astimezone(zone)
+    moment = datetime.combine(local_now.date(), time(hour), tzinfo=zone)
+    if moment > local_now:
+        moment = datetime.combine(local_now.date() - timedelta(days=1), time(hour), tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
+def due_subscriber_ids(edition: Edition, now: datetime, ignore_time: bool = False) -> list[int]:
+    """Active readers who have not had this edition and whose delivery moment has come since
+    it was released (weekly ones on their weekday). A reader confirmed after that moment waits
+    for the next one."""
+    base = Subscriber.objects.filter(
+        status=Status.ACTIVE, frequency__in=[Frequency.DAILY, Frequency.WEEKLY]
+    ).exclude(deliveries__edition=edition)
+    if ignore_time:
+        return list(base.values_list("pk", flat=True))
+    released = edition.released_at or edition.created_at
+    ids: list[int] = []
+    for tz_name, hour in base.values_list("time_zone", "delivery_hour").distinct().order_by():
+        moment = latest_delivery_moment(now, tz_name, hour)
+        if moment < released:
+            continue
+        weekday = moment.astimezone(ZoneInfo(tz_name)).weekday()
+        due = base.filter(time_zone=tz_name, delivery_hour=hour).filter(
+            Q(frequency=Frequency.DAILY) | Q(frequency=Frequency.WEEKLY, weekday=weekday),
+            Q(confirmed_at__isnull=True) | Q(confirmed_at__lte=moment),
+        )
+        ids += due.values_list("pk", flat=True)
+    return ids
+
+
+# --- the tick ---------------------------------------------------------------------------------
+@dataclass
+class Counts:
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    retry: list[int] = field(default_factory=list)
+
+    def add(self, other: "Counts") -> None:
+        self.sent += other.sent
+        self.skipped += other.skipped
+        self.failed += other.failed
+        self.retry += other.retry
+
+
+@dataclass
+class TickResult:
+    edition: Edition | None
+    due: int = 0
+    queued: int = 0
+    unknown: int = 0
+    counts: Counts = field(default_factory=Counts)
+
+
+def chunked(ids: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def reap_stuck_deliveries(now: datetime) -> int:
+    """A row still 'sending' after the longest a task may run was claimed by a worker that
+    died: it may or may not have gone out, so it becomes 'unknown' and is never resent."""
+    limit = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    return Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_at__lt=limit).update(
+        status=Delivery.Status.UNKNOWN, error="claimed but never confirmed (worker lost?)"
+    )
+
+
+def orphaned_pending_ids(edition: Edition, now: datetime) -> list[int]:
+    """Pending rows whose task was lost (never claimed, or a retry that never came back)."""
+    never_claimed = Q(claimed_at__isnull=True, created_at__lt=now - timedelta(minutes=15))
+    retry_lost = Q(claimed_at__lt=now - timedelta(seconds=settings.CELERY_MAX_RETRY_DELAY * 2))
+    pending = Delivery.objects.filter(edition=edition, status=Delivery.Status.PENDING)
+    return list(pending.filter(never_claimed | retry_lost).values_list("pk", flat=True))
+
+
+def create_deliveries(edition: Edition, subscriber_ids: list[int]) -> list[int]:
+    rows = [Delivery(edition=edition, subscriber_id=sid) for sid in subscriber_ids]
+    # ignore_conflicts: an overlapping tick may have inserted some; the unique row wins.
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    created = Delivery.objects.filter(
+        edition=edition,
+        subscriber_id__in=subscriber_ids,
+        status=Delivery.Status.PENDING,
+        claimed_at__isnull=True,
+    )
+    return list(created.values_list("pk", flat=True))
+
+
+def run_tick(
+    now: datetime,
+    dispatch: Callable[[list[int]], None],
+    edition: Edition | None = None,
+    ignore_time: bool = False,
+) -> TickResult:
+    """One tick: settle today's edition if due, create the due deliveries, dispatch chunks."""
+    build_due_edition(now)
+    edition = edition or current_edition(now)
+    result = TickResult(edition, unknown=reap_stuck_deliveries(now))
+    close_finished_editions(edition)
+    if edition is None:
+        return result
+    due = due_subscriber_ids(edition, now, ignore_time)
+    result.due = len(due)
+    ids = sorted(set(create_deliveries(edition, due)) | set(orphaned_pending_ids(edition, now)))
+    result.queued = len(ids)
+    if ids and edition.status == Edition.Status.SCHEDULED:
+        Edition.objects.filter(pk=edition.pk, status=Edition.Status.SCHEDULED).update(
+            status=Edition.Status.SENDING
+        )
+    for chunk in chunked(ids, settings.DIGEST_CHUNK_SIZE):
+        dispatch(chunk)
+    return result
+
+
+# --- sending a chunk ----------------------------------------------------------------------------
+class Outcome:
+    RETRY = "retry"
+    FAILED = "failed"
+    BOUNCED = "bounced"
+
+
+def classify_send_error(exc: Exception) -> str:
+    """Transient errors are retried; a refused recipient is suppressed; anything else the ESP
+    answered with a 4xx fails the row (a curator can resend once the cause is fixed)."""
+    if isinstance(exc, AnymailRecipientsRefused):
+        return Outcome.BOUNCED
+    if isinstance(exc, AnymailAPIError):
+        status = getattr(exc, "status_code", None)
+        return Outcome.RETRY if status is None or status == 429 or status >= 500 else Outcome.FAILED
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return Outcome.BOUNCED if codes and all(c >= 500 for c in codes) else Outcome.RETRY
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return Outcome.BOUNCED if exc.smtp_code >= 500 else Outcome.RETRY
+    if isinstance(exc, OSError | smtplib.SMTPException | TimeoutError):
+        return Outcome.RETRY
+    return Outcome.FAILED
+
+
+def claim(delivery_ids: list[int]) -> str:
+    """Claim the pending rows among `delivery_ids` in one UPDATE; the token names them."""
+    token = uuid.uuid4().hex
+    Delivery.objects.filter(pk__in=delivery_ids, status=Delivery.Status.PENDING).update(
+        status=Delivery.Status.SENDING,
+        claim_token=token,
+        claimed_at=timezone.now(),
+        attempts=F("attempts") + 1,
+    )
+    return token
+
+
+class ChunkContext:
+    """Everything a chunk needs, loaded with a fixed number of queries whatever its size."""
+
+    def __init__(self, deliveries: list[Delivery]) -> None:
+        self.deliveries = deliveries
+        edition_ids = {d.edition_id for d in deliveries}
+        self.weeks = {
+            eid: editions_of_week(next(d.edition for d in deliveries if d.edition_id == eid))
+            for eid in edition_ids
+        }
+        paper_ids = {
+            int(pid) for week in self.weeks.values() for e in week for pid in e.scores.get("papers", {})
+        }
+        papers = Paper.objects.in_bulk(paper_ids)
+        self._candidates: dict[tuple[int, bool], list[Candidate]] = {}
+        for d in deliveries:
+            key = (d.edition_id, is_weekly(d.subscriber))
+            if key not in self._candidates:
+                editions = (
+                    self.weeks[d.edition_id]
+                    if key[1]
+                    else [e for e in self.weeks[d.edition_id] if e.pk == d.edition_id]
+                )
+                self._candidates[key] = candidates_of(editions, papers)
+        self.sent: dict[int, set[int]] = {}
+        pairs = SentPaper.objects.filter(
+            subscriber_id__in=[d.subscriber_id for d in deliveries], paper_id__in=paper_ids
+        ).values_list("subscriber_id", "paper_id")
+        for subscriber_id, paper_id in pairs:
+            self.sent.setdefault(subscriber_id, set()).add(paper_id)
+
+    def rank_for(self, delivery: Delivery) -> list[Ranked]:
+        subscriber = delivery.subscriber
+        profile = profile_of(subscriber, subscriber.topics.all())
+        candidates = self._candidates[(delivery.edition_id, is_weekly(subscriber))]
+        return rank(profile, candidates, self.sent.get(subscriber.pk, set()))
+
+
+def load_claimed(token: str) -> list[Delivery]:
+    claimed = Delivery.objects.filter(claim_token=token, status=Delivery.Status.SENDING)
+    return list(claimed.select_related("subscriber", "edition").prefetch_related("subscriber__topics"))
+
+
+def send_chunk(delivery_ids: list[int], give_up: bool = False) -> Counts:
+    """Claim, rank, render and send the chunk over one connection; record every outcome in
+    bulk. Rows that failed transiently go back to pending and are returned for a retry;
+    with give_up they fail instead."""
+    deliveries = load_claimed(claim(delivery_ids))
+    counts = Counts()
+    if not deliveries:
+        return counts
+    context = ChunkContext(deliveries)
+    sent_papers: list[SentPaper] = []
+    bounced: list[int] = []
+    connection = get_connection()
+    try:
+        connection.open()
+        for delivery in deliveries:
+            outcome = send_one(delivery, context, connection, sent_papers)
+            tally(delivery, outcome, counts, bounced, give_up)
+    finally:
+        connection.close()
+    record_outcomes(deliveries, sent_papers, bounced)
+    return counts
+
+
+def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers: list[SentPaper]) -> str:
+    items = context.rank_for(delivery)
+    if not items:
+        delivery.status = Delivery.Status.SKIPPED
+        return Delivery.Status.SKIPPED
+    delivery.items = [{"paper": i.paper.pk, "reasons": list(i.reasons)} for i in items]
+    message = build_digest(delivery, items, is_weekly(delivery.subscriber), connection=connection)
+    try:
+        message.send()
+    except Exception as exc:  # classified below: every failure is recorded on its row
+        log.warning("digest %s to subscriber %s failed: %r", delivery.pk, delivery.subscriber_id, exc)
+        delivery.error = f"{type(exc).__name__}: {exc}"[:2000]
+        return classify_send_error(exc)
+    delivery.status = Delivery.Status.SENT
+    delivery.sent_at = timezone.now()
+    delivery.error = ""
+    delivery.esp_message_id = esp_message_id(message)
+    sent_papers += [
+        SentPaper(subscriber_id=delivery.subscriber_id, paper=i.paper, delivery=delivery) for i in items
+    ]
+    return Delivery.Status.SENT
+
+
+def esp_message_id(message) -> str:
+    status = getattr(message, "anymail_status", None)
+    if status is not None and status.message_id:
+        return str(status.message_id)[:255]
+    return str(message.extra_headers.get("Message-ID", ""))[:255]
+
+
+def tally(delivery: Delivery, outcome: str, counts: Counts, bounced: list[int], give_up: bool) -> None:
+    if outcome == Delivery.Status.SENT:
+        counts.sent += 1
+    elif outcome == Delivery.Status.SKIPPED:
+        counts.skipped += 1
+    elif outcome == Outcome.RETRY and not give_up:
+        delivery.status = Delivery.Status.PENDING
+        counts.retry.append(delivery.pk)
+    else:
+        delivery.status = Delivery.Status.FAILED
+        counts.failed += 1
+        if outcome == Outcome.BOUNCED:
+            bounced.append(delivery.subscriber_id)
+
+
+def record_outcomes(deliveries: list[Delivery], sent_papers: list[SentPaper], bounced: list[int]) -> None:
+    with transaction.atomic():
+        Delivery.objects.bulk_update(
+            deliveries, ["status", "items", "error", "esp_message_id", "sent_at"], batch_size=1000
+        )
+        SentPaper.objects.bulk_create(sent_papers, ignore_conflicts=True, batch_size=1000)
+        if bounced:
+            # Suppressed before the next send: a hard bounce is never mailed again.
+            Subscriber.objects.filter(pk__in=bounced).update(status=Status.BOUNCED)
+
+
+def retry_delay(attempt: int) -> float:
+    """Exponential backoff with jitter, capped: 60 s, 120 s, 240 s, ... at most CELERY_MAX_RETRY_DELAY."""
+    base = min(settings.CELERY_MAX_RETRY_DELAY, 60 * 2**attempt)
+    return base * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not security)

@@ -1,0 +1,138 @@
+"""Ranking an edition's papers for one subscriber, with the reason for each pick.
+
+Plain functions over plain data: `Candidate` carries what was precomputed once per edition
+(see newsletter.editions.compute_scores), `Profile` what was compiled once per subscriber, so
+ranking one reader is a few dictionary look-ups and substring tests per paper.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from newsletter.matching import Terms, compile_terms, text_of
+from newsletter.models import Edition
+from papers.models import Paper
+from subscribers.models import Subscriber
+
+# Weights: a followed author or an own keyword says more about a reader than a broad topic;
+# popularity (0..1) breaks ties between equally relevant papers.
+TOPIC_WEIGHT = 1.0
+EXTRA_TERM_WEIGHT = 0.2
+KEYWORD_WEIGHT = 1.5
+AUTHOR_WEIGHT = 2.0
+PICK_WEIGHT = 3.0
+POPULARITY_WEIGHT = 1.0
+# "Also send top trending papers": at most this many, in the slots max_papers leaves.
+TRENDING_COUNT = 3
+
+
+@dataclass(frozen=True)
+class Candidate:
+    paper: Paper
+    text: str
+    popularity: float
+    topics: dict[str, tuple[str, ...]]
+    pick: bool
+
+
+@dataclass(frozen=True)
+class Profile:
+    topic_names: dict[str, str]
+    keywords: Terms
+    excluded: Terms
+    authors: frozenset[str]
+    max_papers: int
+    min_upvotes: int
+    include_trending: bool
+
+
+@dataclass(frozen=True)
+class Ranked:
+    paper: Paper
+    score: float
+    reasons: tuple[str, ...]
+
+
+def profile_of(subscriber: Subscriber, topics: Iterable) -> Profile:
+    """`topics`: the subscriber's topics (prefetched); inactive ones are ignored."""
+    return Profile(
+        topic_names={str(t.pk): t.name for t in topics if t.active},
+        keywords=compile_terms(subscriber.keywords),
+        excluded=compile_terms(subscriber.excluded_keywords),
+        authors=frozenset(name.casefold() for name in subscriber.followed_authors),
+        max_papers=subscriber.max_papers,
+        min_upvotes=subscriber.min_upvotes,
+        include_trending=subscriber.include_trending,
+    )
+
+
+def candidates_of(editions: list[Edition], papers: dict[int, Paper]) -> list[Candidate]:
+    """The papers in play across `editions` (one for a daily digest, a week's for a weekly one),
+    hidden ones dropped; a paper listed twice counts once, with its best popularity."""
+    best: dict[int, Candidate] = {}
+    for edition in editions:
+        hidden = {p.pk for p in edition.hidden.all()}
+        picks = {p.pk for p in edition.picks.all()}
+        for key, data in edition.scores.get("papers", {}).items():
+            paper = papers.get(int(key))
+            if paper is None or paper.pk in hidden:
+                continue
+            previous = best.get(paper.pk)
+            if previous is not None and previous.popularity >= data["popularity"] and paper.pk not in picks:
+                continue
+            topics = {tid: tuple(terms) for tid, terms in data["topics"].items()}
+            best[paper.pk] = Candidate(paper, text_of(paper), data["popularity"], topics, paper.pk in picks)
+    return list(best.values())
+
+
+def _reasons_and_score(profile: Profile, c: Candidate) -> tuple[float, list[str]]:
+    score, reasons = 0.0, []
+    topic_hits = [
+        (profile.topic_names[tid], terms) for tid, terms in c.topics.items() if tid in profile.topic_names
+    ]
+    if topic_hits:
+        score += sum(TOPIC_WEIGHT + EXTRA_TERM_WEIGHT * (len(terms) - 1) for _, terms in topic_hits)
+        terms = sorted({term for _, ts in topic_hits for term in ts})
+        reasons.append(f"matches: {', '.join(sorted(name for name, _ in topic_hits))} ({', '.join(terms)})")
+    keywords = profile.keywords.found_in(c.text)
+    if keywords:
+        score += KEYWORD_WEIGHT * len(keywords)
+        reasons.append(f"your keywords: {', '.join(keywords)}")
+    authors = [a for a in c.paper.authors if isinstance(a, str) and a.casefold() in profile.authors]
+    if authors:
+        score += AUTHOR_WEIGHT
+        reasons.append(f"by {', '.join(authors)}, whom you follow")
+    if c.pick:
+        score += PICK_WEIGHT
+        reasons.insert(0, "editor's pick")
+    return score, reasons
+
+
+def rank(profile: Profile, candidates: list[Candidate], already_sent: set[int]) -> list[Ranked]:
+    """The subscriber's digest, best first: relevant papers (editor's picks always), then
+    trending ones if asked for. Never a paper already sent; exclusions win over everything."""
+    eligible = [
+        c for c in candidates if c.paper.pk not in already_sent and not profile.excluded.found_in(c.text)
+    ]
+    relevant: list[Ranked] = []
+    for c in eligible:
+        if not c.pick and c.paper.upvotes < profile.min_upvotes:
+            continue
+        score, reasons = _reasons_and_score(profile, c)
+        if reasons:
+            relevant.append(Ranked(c.paper, score + POPULARITY_WEIGHT * c.popularity, tuple(reasons)))
+    relevant.sort(key=lambda r: (-r.score, -r.paper.upvotes, r.paper.arxiv_id))
+    chosen = relevant[: profile.max_papers]
+    if profile.include_trending:
+        chosen += trending(eligible, {r.paper.pk for r in chosen}, profile.max_papers - len(chosen))
+    return chosen
+
+
+def trending(candidates: list[Candidate], exclude: set[int], slots: int) -> list[Ranked]:
+    ranked = sorted(
+        (c for c in candidates if c.paper.pk not in exclude),
+        key=lambda c: (-c.paper.upvotes, c.paper.arxiv_id),
+    )
+    return [
+        Ranked(c.paper, c.popularity, (f"trending: {c.paper.upvotes} upvotes",))
+        for c in ranked[: max(0, min(TRENDING_COUNT, slots))]
+    ]

@@ -1,0 +1,205 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from newsletter.delivery import latest_delivery_moment, reap_stuck_deliveries, run_tick, send_chunk
+from newsletter.models import Delivery, Edition, SentPaper
+from subscribers.models import Status
+from tests.newsletter.personas import DAY, a_day_of_papers, alice, bob, carol, reader, released_edition, topic
+
+pytestmark = pytest.mark.django_db
+RELEASED = datetime(2026, 3, 4, 20, 0, tzinfo=UTC)
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def tick(now: datetime, edition=None, ignore_time=False):
+    """Run a tick with chunks sent inline; returns the chunks dispatched."""
+    chunks: list[list[int]] = []
+    run_tick(now, chunks.append, edition, ignore_time)
+    for chunk in chunks:
+        send_chunk(chunk)
+    return chunks
+
+
+def test_the_delivery_moment_follows_the_readers_clock_across_dst():
+    # Paris switches to summer time on 2026-03-29: 08:00 local is 07:00 UTC before, 06:00 after.
+    assert latest_delivery_moment(utc(2026, 3, 28, 12), "Europe/Paris", 8) == utc(2026, 3, 28, 7)
+    assert latest_delivery_moment(utc(2026, 3, 29, 12), "Europe/Paris", 8) == utc(2026, 3, 29, 6)
+    # Before today's hour, the moment is yesterday's.
+    assert latest_delivery_moment(utc(2026, 3, 29, 5), "Europe/Paris", 8) == utc(2026, 3, 28, 7)
+    # New York falls back on 2026-11-01: 07:00 local is 11:00 UTC before, 12:00 after.
+    assert latest_delivery_moment(utc(2026, 10, 31, 13), "America/New_York", 7) == utc(2026, 10, 31, 11)
+    assert latest_delivery_moment(utc(2026, 11, 1, 13), "America/New_York", 7) == utc(2026, 11, 1, 12)
+
+
+def test_each_reader_gets_the_edition_at_their_own_hour(smtp_server):
+    a, b = alice(), bob()
+    a_day_of_papers()
+    released_edition(at=RELEASED)
+    tick(utc(2026, 3, 4, 21))  # after release, before anyone's hour
+    assert smtp_server.messages == []
+    tick(utc(2026, 3, 5, 7, 0))  # 08:00 in Paris
+    assert [m["To"] for m in smtp_server.messages] == [a.email]
+    tick(utc(2026, 3, 5, 12, 0))  # 07:00 in New York
+    assert [m["To"] for m in smtp_server.messages] == [a.email, b.email]
+    tick(utc(2026, 3, 5, 12, 15))
+    tick(utc(2026, 3, 5, 19, 0))
+    assert len(smtp_server.messages) == 2
+
+
+def test_rerunning_the_tick_and_redelivering_a_chunk_send_nothing_twice(smtp_server):
+    alice()
+    a_day_of_papers()
+    released_edition(at=RELEASED)
+    chunks = tick(utc(2026, 3, 5, 7))
+    assert len(smtp_server.messages) == 1
+    assert tick(utc(2026, 3, 5, 7, 1)) == []
+    send_chunk(chunks[0])  # a redelivered task
+    assert len(smtp_server.messages) == 1
+    assert Delivery.objects.get().status == Delivery.Status.SENT
+
+
+def test_a_reader_confirmed_after_their_hour_waits_for_the_next_edition(smtp_server):
+    alice(confirmed_at=utc(2026, 3, 5, 7, 30))
+    a_day_of_papers()
+    released_edition(at=RELEASED)
+    tick(utc(2026, 3, 5, 9))
+    assert smtp_server.messages == []
+
+
+def test_weekly_readers_get_theirs_on_their_weekday_only(smtp_server):
+    c = carol()  # Thursdays, 07:00 Tokyo
+    a_day_of_papers()
+    released_edition(at=RELEASED)  # Wednesday 20:00 UTC = Thursday 05:00 Tokyo
+    tick(utc(2026, 3, 4, 22, 5))  # Thursday 07:05 in Tokyo
+    assert [m["To"] for m in smtp_server.messages] == [c.email]
+    assert smtp_server.messages[0]["Subject"].startswith("4 papers this week:")
+
+
+def test_paused_pending_and_unsubscribed_readers_get_nothing(smtp_server):
+    alice(frequency="paused")
+    bob(status=Status.PENDING)
+    reader("dave@example.test", [topic("video", "video generation")], status=Status.UNSUBSCRIBED)
+    a_day_of_papers()
+    released_edition(at=RELEASED)
+    tick(utc(2026, 3, 5, 13), ignore_time=True)
+    assert smtp_server.messages == []
+
+
+def test_no_email_when_nothing_matches_and_no_trending_was_asked_for(smtp_server):
+    reader("erin@example.test", [topic("quantum", "quantum error correction")], include_trending=False)
+    a_day_of_papers()
+    released_edition(at=RELEASED)
+    tick(utc(2026, 3, 5, 13), ignore_time=True)
+    assert smtp_server.messages == []
+    assert Delivery.objects.get().status == Delivery.Status.SKIPPED
+
+
+def test_a_hard_bounce_fails_the_row_and_suppresses_the_reader(smtp_server):
+    a = alice()
+    smtp_server.refuse[a.email] = "550 5.1.1 No such user"
+    a_day_of_papers()
+    released_edition(at=RELEASED)
+    tick(utc(2026, 3, 5, 13), ignore_time=True)
+    delivery = Delivery.objects.get()
+    assert delivery.status == Delivery.Status.FAILED
+    assert "No such user" in delivery.error
+    a.refresh_from_db()
+    assert a.status == Status.BOUNCED
+    assert SentPaper.objects.count() == 0
+
+
+def test_a_temporary_refusal_goes_back_to_pending_for_a_retry(smtp_server):
+    a = alice()
+    smtp_server.refuse[a.email] = "451 4.3.0 Try again later"
+    a_day_of_papers()
+    edition = released_edition(at=RELEASED)
+    chunks: list[list[int]] = []
+    run_tick(utc(2026, 3, 5, 13), chunks.append, edition, ignore_time=True)
+    counts = send_chunk(chunks[0])
+    assert counts.retry == chunks[0]
+    assert Delivery.objects.get().status == Delivery.Status.PENDING
+    del smtp_server.refuse[a.email]
+    assert send_chunk(counts.retry).sent == 1
+    assert Delivery.objects.get().attempts == 2
+    assert len(smtp_server.messages) == 1
+
+
+def test_the_last_attempt_fails_instead_of_retrying(smtp_server):
+    a = alice()
+    smtp_server.refuse[a.email] = "451 4.3.0 Try again later"
+    a_day_of_papers()
+    edition = released_edition(at=RELEASED)
+    chunks: list[list[int]] = []
+    run_tick(utc(2026, 3, 5, 13), chunks.append, edition, ignore_time=True)
+    counts = send_chunk(chunks[0], give_up=True)
+    assert (counts.failed, counts.retry) == (1, [])
+    a.refresh_from_db()
+    assert a.status == Status.ACTIVE  # a temporary failure never suppresses
+
+
+def test_a_row_stuck_in_sending_becomes_unknown_and_is_not_resent(smtp_server, settings):
+    alice()
+    a_day_of_papers()
+    edition = released_edition(at=RELEASED)
+    chunks: list[list[int]] = []
+    run_tick(utc(2026, 3, 5, 13), chunks.append, edition, ignore_time=True)
+    Delivery.objects.update(status=Delivery.Status.SENDING, claimed_at=utc(2026, 3, 5, 13))
+    assert (
+        reap_stuck_deliveries(utc(2026, 3, 5, 13) + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)) == 0
+    )
+    assert (
+        reap_stuck_deliveries(utc(2026, 3, 5, 13) + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 61))
+        == 1
+    )
+    send_chunk(chunks[0])
+    tick(utc(2026, 3, 5, 14), ignore_time=True)
+    assert smtp_server.messages == []
+    assert Delivery.objects.get().status == Delivery.Status.UNKNOWN
+
+
+def queries_for_chunk(n: int, topics_each: int) -> int:
+    topics = [topic(f"t{i}", f"term{i}, diffusion models") for i in range(topics_each)]
+    ids = []
+    edition = Edition.objects.get()
+    for i in range(n):
+        subscriber = reader(f"r{n}-{topics_each}-{i}@example.test", topics, keywords=["weather"])
+        ids.append(Delivery.objects.create(subscriber=subscriber, edition=edition).pk)
+    with CaptureQueriesContext(connection) as queries:
+        counts = send_chunk(ids)
+    assert counts.sent == n
+    return len(queries)
+
+
+def test_queries_per_chunk_do_not_grow_with_chunk_size_or_topics(smtp_server):
+    a_day_of_papers()
+    released_edition(at=RELEASED)
+    small = queries_for_chunk(2, 1)
+    assert queries_for_chunk(20, 1) == small
+    assert queries_for_chunk(20, 6) == small
+    assert small <= 12, small
+
+
+def test_send_digests_builds_the_days_edition_and_prints_counts(smtp_server, capsys):
+    alice()
+    bob()
+    a_day_of_papers()
+    call_command("send_digests", "--date", DAY.isoformat(), "--now")
+    out = capsys.readouterr().out.strip()
+    assert out == "edition 2026-03-04: due 2, queued 2, sent 2, skipped 0, failed 0, retry 0, unknown 0"
+    call_command("send_digests", "--date", DAY.isoformat(), "--now")
+    assert "due 0, queued 0, sent 0" in capsys.readouterr().out
+    assert len(smtp_server.messages) == 2
+
+
+def test_send_digests_says_when_a_day_has_no_papers():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No papers are stored for 2026-03-07"):
+        call_command("send_digests", "--date", "2026-03-07")

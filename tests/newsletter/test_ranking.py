@@ -1,0 +1,124 @@
+from datetime import timedelta
+
+import pytest
+
+from newsletter.editions import editions_of_week, refresh_scores
+from newsletter.models import SentPaper
+from newsletter.ranking import candidates_of, profile_of, rank
+from papers.models import Paper
+from tests.newsletter.personas import DAY, a_day_of_papers, alice, bob, carol, paper, released_edition
+
+pytestmark = pytest.mark.django_db
+
+
+def digest_for(subscriber, editions, sent=()):
+    papers = Paper.objects.in_bulk()
+    return rank(profile_of(subscriber, subscriber.topics.all()), candidates_of(editions, papers), set(sent))
+
+
+def titles(ranked):
+    return [r.paper.title for r in ranked]
+
+
+def test_it_ranks_papers_matching_the_readers_topics_with_reasons():
+    reader = alice()
+    a_day_of_papers()
+    digest = digest_for(reader, [released_edition()])
+    assert titles(digest) == [
+        "Text-to-Video Generation with Diffusion Models",
+        "A Diffusion Model for Weather",
+    ]
+    # Two topics beat one; "diffusion model" matches the topic term "diffusion models".
+    assert digest[0].reasons == (
+        "matches: Diffusion, Video (diffusion models, text-to-video, video generation)",
+    )
+    assert digest[1].reasons == ("matches: Diffusion (diffusion models)",)
+
+
+def test_exclude_terms_win_over_topics():
+    reader = bob()
+    a_day_of_papers()
+    assert titles(digest_for(reader, [released_edition()])) == ["Embodied Robot Learning at Scale"]
+
+
+def test_it_never_sends_a_paper_twice():
+    reader = alice()
+    papers = a_day_of_papers()
+    digest = digest_for(reader, [released_edition()], sent={papers["video"].pk})
+    assert titles(digest) == ["A Diffusion Model for Weather"]
+
+
+def test_it_respects_max_papers_and_minimum_upvotes():
+    reader = alice(max_papers=1)
+    a_day_of_papers()
+    assert titles(digest_for(reader, [released_edition()])) == [
+        "Text-to-Video Generation with Diffusion Models"
+    ]
+    reader.max_papers, reader.min_upvotes = 10, 100
+    assert titles(digest_for(reader, [released_edition()])) == [
+        "Text-to-Video Generation with Diffusion Models"
+    ]
+
+
+def test_nothing_matching_means_no_digest_unless_trending_was_asked_for():
+    reader = bob(excluded_keywords=["robot"])
+    a_day_of_papers()
+    edition = released_edition()
+    assert digest_for(reader, [edition]) == []
+    reader.include_trending = True
+    digest = digest_for(reader, [edition])
+    assert [r.reasons for r in digest] == [
+        ("trending: 300 upvotes",),
+        ("trending: 212 upvotes",),
+        ("trending: 40 upvotes",),
+    ]
+
+
+def test_followed_authors_and_editors_picks_come_first_with_their_reason():
+    reader = carol(include_trending=False)
+    papers = a_day_of_papers()
+    edition = released_edition()
+    edition.picks.add(papers["llm"])
+    refresh_scores(edition)
+    digest = digest_for(reader, [edition])
+    assert titles(digest) == ["Scaling Laws for Language Models", "World Models"]
+    assert digest[0].reasons == ("editor's pick",)
+    assert digest[1].reasons == ("by Yann LeCun, whom you follow",)
+
+
+def test_a_paper_hidden_by_a_curator_is_never_ranked():
+    reader = alice()
+    papers = a_day_of_papers()
+    edition = released_edition()
+    edition.hidden.add(papers["video"])
+    assert titles(digest_for(reader, [edition])) == ["A Diffusion Model for Weather"]
+
+
+def test_own_keywords_count_and_say_so():
+    reader = alice(keywords=["weather"])
+    a_day_of_papers()
+    digest = digest_for(reader, [released_edition()])
+    assert titles(digest)[0] == "A Diffusion Model for Weather"
+    assert "your keywords: weather" in digest[0].reasons
+
+
+def test_a_weekly_reader_gets_the_weeks_best():
+    reader = carol(include_trending=False, followed_authors=["Grace Hopper"])
+    paper("2603.00001", "Compilers by Grace Hopper", 3, DAY - timedelta(days=2), authors=["Grace Hopper"])
+    paper("2603.00002", "More Compilers", 9, DAY, authors=["Grace Hopper"])
+    released_edition(DAY - timedelta(days=2))
+    week = editions_of_week(released_edition(DAY))
+    assert titles(digest_for(reader, week)) == ["More Compilers", "Compilers by Grace Hopper"]
+
+
+def test_a_sent_paper_is_remembered_across_editions():
+    reader = alice()
+    papers = a_day_of_papers()
+    edition = released_edition()
+    from newsletter.models import Delivery
+
+    delivery = Delivery.objects.create(subscriber=reader, edition=edition)
+    SentPaper.objects.create(subscriber=reader, paper=papers["diffusion"], delivery=delivery)
+    assert "A Diffusion Model for Weather" not in titles(
+        digest_for(reader, [edition], sent={papers["diffusion"].pk})
+    )
