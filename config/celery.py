@@ -2,6 +2,8 @@ import os
 
 from celery import Celery
 
+import config.broker  # noqa: F401  (registers the embedded broker's transport alias)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("paperboy")

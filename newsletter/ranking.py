@@ -13,14 +13,21 @@ from newsletter.models import Edition
 from papers.models import Paper
 from subscribers.models import Subscriber
 
-# Weights: a followed author or an own keyword says more about a reader than a broad topic;
-# popularity (0..1) breaks ties between equally relevant papers.
+# Weights: a followed author or an own keyword says more about a reader than a broad topic.
+# Further topics and terms add little (a paper touching every topic is not the best one), so
+# among papers on the reader's topics, popularity (0..1) decides most.
 TOPIC_WEIGHT = 1.0
-EXTRA_TERM_WEIGHT = 0.2
+EXTRA_TOPIC_WEIGHT = 0.25
+EXTRA_TERM_WEIGHT = 0.1
+MAX_EXTRA_TOPICS = 3
+MAX_EXTRA_TERMS = 3
 KEYWORD_WEIGHT = 1.5
 AUTHOR_WEIGHT = 2.0
 PICK_WEIGHT = 3.0
-POPULARITY_WEIGHT = 1.0
+POPULARITY_WEIGHT = 1.5
+# A reason stays one readable line.
+REASON_TOPICS = 3
+REASON_TERMS = 4
 # "Also send top trending papers": at most this many, in the slots max_papers leaves.
 TRENDING_COUNT = 3
 
@@ -90,9 +97,10 @@ def _reasons_and_score(profile: Profile, c: Candidate) -> tuple[float, list[str]
         (profile.topic_names[tid], terms) for tid, terms in c.topics.items() if tid in profile.topic_names
     ]
     if topic_hits:
-        score += sum(TOPIC_WEIGHT + EXTRA_TERM_WEIGHT * (len(terms) - 1) for _, terms in topic_hits)
         terms = sorted({term for _, ts in topic_hits for term in ts})
-        reasons.append(f"matches: {', '.join(sorted(name for name, _ in topic_hits))} ({', '.join(terms)})")
+        score += TOPIC_WEIGHT + EXTRA_TOPIC_WEIGHT * min(len(topic_hits) - 1, MAX_EXTRA_TOPICS)
+        score += EXTRA_TERM_WEIGHT * min(len(terms) - 1, MAX_EXTRA_TERMS)
+        reasons.append(topic_reason(sorted(name for name, _ in topic_hits), terms))
     keywords = profile.keywords.found_in(c.text)
     if keywords:
         score += KEYWORD_WEIGHT * len(keywords)
@@ -105,6 +113,16 @@ def _reasons_and_score(profile: Profile, c: Candidate) -> tuple[float, list[str]
         score += PICK_WEIGHT
         reasons.insert(0, "editor's pick")
     return score, reasons
+
+
+def topic_reason(names: list[str], terms: list[str]) -> str:
+    """'matches: Reasoning, Agents (agentic, tool use)', shortened with '+N' past a few."""
+
+    def shortened(values: list[str], keep: int) -> str:
+        more = f" +{len(values) - keep}" if len(values) > keep else ""
+        return ", ".join(values[:keep]) + more
+
+    return f"matches: {shortened(names, REASON_TOPICS)} ({shortened(terms, REASON_TERMS)})"
 
 
 def rank(profile: Profile, candidates: list[Candidate], already_sent: set[int]) -> list[Ranked]:

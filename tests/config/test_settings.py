@@ -43,7 +43,7 @@ def test_it_starts_on_embedded_defaults_in_debug():
     backend, engine, broker = result.stdout.split()
     assert backend == "newsletter.outbox.OutboxEmailBackend"
     assert engine == "django.db.backends.sqlite3"
-    assert broker == "filesystem://"
+    assert broker == "paperboy-fs://"
 
 
 def test_email_url_selects_smtp():
