@@ -79,16 +79,25 @@ def candidates_of(editions: list[Edition], papers: dict[int, Paper]) -> list[Can
     for edition in editions:
         hidden = {p.pk for p in edition.hidden.all()}
         picks = {p.pk for p in edition.picks.all()}
-        for key, data in edition.scores.get("papers", {}).items():
-            paper = papers.get(int(key))
-            if paper is None or paper.pk in hidden:
-                continue
-            previous = best.get(paper.pk)
-            if previous is not None and previous.popularity >= data["popularity"] and paper.pk not in picks:
-                continue
-            topics = {tid: tuple(terms) for tid, terms in data["topics"].items()}
-            best[paper.pk] = Candidate(paper, text_of(paper), data["popularity"], topics, paper.pk in picks)
+        for c in candidates_from_scores(edition.scores, papers, picks, hidden):
+            previous = best.get(c.paper.pk)
+            if previous is None or c.pick or (not previous.pick and c.popularity > previous.popularity):
+                best[c.paper.pk] = c
     return list(best.values())
+
+
+def candidates_from_scores(
+    scores: dict, papers: dict[int, Paper], picks: set[int] = frozenset(), hidden: set[int] = frozenset()
+) -> list[Candidate]:
+    """Candidates from precomputed scores (newsletter.editions.compute_scores)."""
+    found = []
+    for key, data in scores.get("papers", {}).items():
+        paper = papers.get(int(key))
+        if paper is None or paper.pk in hidden:
+            continue
+        topics = {tid: tuple(terms) for tid, terms in data["topics"].items()}
+        found.append(Candidate(paper, text_of(paper), data["popularity"], topics, paper.pk in picks))
+    return found
 
 
 def _reasons_and_score(profile: Profile, c: Candidate) -> tuple[float, list[str]]:

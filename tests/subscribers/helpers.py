@@ -6,7 +6,7 @@ from datetime import date
 
 from django.core import mail, signing
 
-from papers.models import Paper
+from papers.models import Paper, PaperListing
 from subscribers import forms
 from subscribers.models import Status, Subscriber, Topic
 
@@ -49,9 +49,11 @@ def make_subscriber(email: str, status: str = Status.ACTIVE, topics=(), **fields
 def make_paper(
     arxiv_id: str, title: str, upvotes: int = 10, listed: date = date(2025, 3, 5), **fields
 ) -> Paper:
-    return Paper.objects.create(
+    paper = Paper.objects.create(
         arxiv_id=arxiv_id, title=title, upvotes=upvotes, first_listed_on=listed, **fields
     )
+    PaperListing.objects.create(paper=paper, listed_on=listed)
+    return paper
 
 
 def links_in(message) -> list[str]:

@@ -143,7 +143,7 @@ def test_the_preview_lists_matching_recent_papers_with_reasons(client):
     page = client.get(manage_path(alice)).content.decode()
     preview = page[page.index("What you would have received") :]
     assert "Large Language Models reason" in preview and "LLMs" in preview
-    assert "World models for robots" in preview and "“world model”" in preview
+    assert "World models for robots" in preview and "your keywords: world model" in preview
     assert "Engines" in preview and "by Ada Lovelace" in preview
     assert "A survey of large language models" not in preview  # the topic's exclude term wins
     assert "last week" not in preview  # a daily reader's digest covers the latest day only
