@@ -4,7 +4,7 @@
 topics in the admin afterwards; the data migration only creates the missing ones.
 """
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 
 class DefaultTopic(TypedDict):
@@ -356,3 +356,19 @@ DEFAULT_TOPICS: list[DefaultTopic] = [
         "exclude": [],
     },
 ]
+
+
+def create_missing_topics(topic_model: Any) -> None:
+    """Create the default topics whose slug is missing; edited ones are left alone. Takes the
+    model as an argument so the data migration can pass its historical one."""
+    for order, topic in enumerate(DEFAULT_TOPICS):
+        topic_model.objects.get_or_create(
+            slug=topic["slug"],
+            defaults={
+                "name": topic["name"],
+                "description": topic["description"],
+                "include_terms": "\n".join(topic["include"]),
+                "exclude_terms": "\n".join(topic["exclude"]),
+                "order": (order + 1) * 10,
+            },
+        )

@@ -1,17 +1,12 @@
 """Real-browser fixtures: Debian's headless Chromium driven by Playwright, axe-core injected from
-node_modules, screenshots kept in test-artifacts/screenshots/, and a real SMTP server (aiosmtpd).
+node_modules, screenshots kept in test-artifacts/screenshots/ (the SMTP server is tests/smtp.py).
 
 Never a downloaded browser: Playwright only drives /usr/bin/chromium (`playwright install` is
 never run). Without Chromium, Playwright or `npm ci`, the tests skip (fail under REQUIRE_SERVICES=1).
 """
 
-import email
-import email.policy
 import shutil
-import socket
-import threading
 from collections.abc import Iterator
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -88,46 +83,3 @@ def capture(page, name: str) -> list[Path]:
         page.screenshot(path=str(path), full_page=True)
         paths.append(path)
     return paths
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Inbox:
-    """What the SMTP server received, as parsed messages."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self._lock:
-            self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        with self._lock:
-            return [m for m in self.messages if address in str(m["To"])]
-
-
-@pytest.fixture
-def smtp_inbox(settings) -> Iterator[Inbox]:
-    """A real SMTP server on 127.0.0.1, and Django's mail pointed at it."""
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    try:
-        yield inbox
-    finally:
-        controller.stop()

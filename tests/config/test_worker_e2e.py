@@ -13,16 +13,7 @@ from django.db import transaction
 from config.celery import app as celery_app
 from newsletter.models import Heartbeat
 from newsletter.tasks import heartbeat_task
-from tests.services import require_postgres, require_redis
-
-
-def wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+from tests.services import require_postgres, require_redis, wait_for
 
 
 def test_the_suite_runs_on_postgres_and_redis_when_services_are_required():

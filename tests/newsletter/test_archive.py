@@ -27,7 +27,9 @@ def test_the_archive_lists_sent_editions_and_shows_each_publicly(client):
     assert page.status_code == 200
     assert "A big day for &lt;b&gt;video&lt;/b&gt;." in page.text
     # The editor's pick first, then the most upvoted.
-    assert page.text.index("A Diffusion Model for Weather") < page.text.index("Scaling Laws for Language Models")
+    assert page.text.index("A Diffusion Model for Weather") < page.text.index(
+        "Scaling Laws for Language Models"
+    )
     assert "editor&#x27;s pick" in page.text
 
 
@@ -62,7 +64,9 @@ def test_view_in_browser_shows_exactly_what_the_reader_got(client, smtp_server):
     assert page["X-Robots-Tag"] == "noindex"
 
 
-@pytest.mark.parametrize("token", ["garbage", signing.dumps({"d": 999999}, salt=VIEW_SALT), signing.dumps({"d": 1})])
+@pytest.mark.parametrize(
+    "token", ["garbage", signing.dumps({"d": 999999}, salt=VIEW_SALT), signing.dumps({"d": 1})]
+)
 def test_a_bad_view_link_gets_a_polite_page(client, token):
     page = client.get(f"/digest/{token}/")
     assert page.status_code == 404

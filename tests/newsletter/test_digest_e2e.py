@@ -1,7 +1,6 @@
 """A day of ticks on a real worker: three readers in three time zones each get exactly one
 digest, at their own hour, through a real SMTP server. In CI: PostgreSQL and Redis."""
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,15 +10,7 @@ from config.celery import app as celery_app
 from newsletter.models import Delivery, Heartbeat
 from newsletter.tasks import digest_tick_task, heartbeat_task, send_chunk_task
 from tests.newsletter.personas import a_day_of_papers, alice, bob, carol, released_edition
-
-
-def wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
+from tests.services import wait_for
 
 
 def drained() -> bool:

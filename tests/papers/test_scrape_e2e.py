@@ -1,7 +1,6 @@
 """End to end: a real Celery worker runs the scrape task against a local server holding the
 real captures at the real paths, and stores the papers (PostgreSQL and Redis in CI)."""
 
-import time
 from datetime import date
 
 import pytest
@@ -11,6 +10,7 @@ from config.celery import app as celery_app
 from papers.models import Paper, PaperListing, ScrapeRun
 from papers.tasks import scrape_day_task
 from tests.papers.conftest import PAGE_DAY, api_body, serve_api, serve_page, with_props
+from tests.services import wait_for
 
 API_DAYS = {"2024-05-27": 13, "2025-03-05": 12, "2025-06-02": 20, "2026-01-05": 11, "2026-06-12": 30}
 FIELDS = [
@@ -18,15 +18,6 @@ FIELDS = [
     for f in Paper._meta.fields
     if f.name not in ("upvotes", "num_comments", "counts_observed_at", "updated_at")
 ]
-
-
-def wait_for(predicate, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def serve_captures(hf, captures, page_html: str) -> None:
@@ -53,7 +44,7 @@ def test_a_real_worker_scrapes_the_captures_and_a_rerun_changes_only_counts(hf, 
     with start_worker(celery_app, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30):
         for day in days:
             scrape_day_task.delay(day)
-        assert wait_for(lambda: ScrapeRun.objects.count() == len(days))
+        assert wait_for(lambda: ScrapeRun.objects.count() == len(days), timeout=60)
 
         runs = {r.day.isoformat(): r for r in ScrapeRun.objects.all()}
         assert {d: (r.status, r.source, r.new) for d, r in runs.items()} == {
@@ -69,7 +60,7 @@ def test_a_real_worker_scrapes_the_captures_and_a_rerun_changes_only_counts(hf, 
         hf.clear()
         serve_page(hf, PAGE_DAY, with_props(page_html, bump_votes))
         scrape_day_task.delay(PAGE_DAY.isoformat())
-        assert wait_for(lambda: ScrapeRun.objects.count() == len(days) + 1)
+        assert wait_for(lambda: ScrapeRun.objects.count() == len(days) + 1, timeout=60)
 
     second = ScrapeRun.objects.order_by("-started_at").first()
     assert (second.status, second.new, second.updated, second.unchanged) == ("ok", 0, 13, 0)

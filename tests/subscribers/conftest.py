@@ -30,5 +30,5 @@ def no_default_topics(db):
     Topic.objects.all().delete()
 
 
-# The browser test's fixtures (headless Chromium, a real SMTP server).
-from tests.browser import browser_page, smtp_inbox  # noqa: E402, F401
+# The browser test's fixture (headless Chromium).
+from tests.browser import browser_page  # noqa: E402, F401

@@ -3,7 +3,6 @@ server (sent by a real Celery worker), confirm, change preferences, unsubscribe;
 page and screenshots at phone and desktop widths in test-artifacts/screenshots/."""
 
 import re
-import time
 from datetime import date
 
 import pytest
@@ -11,21 +10,13 @@ from celery.contrib.testing.worker import start_worker
 
 from config.celery import app as celery_app
 from subscribers import tokens
-from subscribers.default_topics import DEFAULT_TOPICS
+from subscribers.default_topics import create_missing_topics
 from subscribers.models import Status, Subscriber, Topic
 from tests.browser import axe_violations, capture
+from tests.services import wait_for
 from tests.subscribers.helpers import make_paper
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def wait_for(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := predicate():
-            return result
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 def look(page, name: str) -> None:
@@ -39,31 +30,17 @@ def look(page, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
-def ensure_default_topics() -> None:
-    # A transactional test before this one flushed the migrated rows.
-    for order, topic in enumerate(DEFAULT_TOPICS):
-        Topic.objects.get_or_create(
-            slug=topic["slug"],
-            defaults={
-                "name": topic["name"],
-                "description": topic["description"],
-                "include_terms": "\n".join(topic["include"]),
-                "exclude_terms": "\n".join(topic["exclude"]),
-                "order": order,
-            },
-        )
-
-
 def text_link(message, fragment: str) -> str:
     body = message.get_body(preferencelist=("plain",)).get_content()
     return next(link for link in re.findall(r"https?://\S+", body) if fragment in link)
 
 
-def test_a_reader_signs_up_confirms_tunes_and_unsubscribes(browser_page, smtp_inbox, live_server, settings):
+def test_a_reader_signs_up_confirms_tunes_and_unsubscribes(browser_page, smtp_server, live_server, settings):
     page = browser_page
     settings.SITE_URL = live_server.url
     settings.SUBSCRIBERS_MIN_FILL_SECONDS = 0  # the bot-timing trap has its own client tests
-    ensure_default_topics()
+    # A transactional test before this one flushed the migrated rows.
+    create_missing_topics(Topic)
     day = date(2025, 3, 5)
     make_paper("2503.00001", "Scaling reasoning in large language models", upvotes=120, listed=day)
     make_paper("2503.00002", "A humanoid robot learns to fold laundry", upvotes=40, listed=day)
@@ -87,7 +64,7 @@ def test_a_reader_signs_up_confirms_tunes_and_unsubscribes(browser_page, smtp_in
         assert page.get_by_role("heading", name="Check your inbox").is_visible()
         look(page, "03-check-inbox")
 
-        message = wait_for(lambda: smtp_inbox.to("reader@example.test"))[0]
+        message = wait_for(lambda: smtp_server.to("reader@example.test"))[0]
         assert message["Subject"] == "Confirm your Paperboy subscription"
         reader = Subscriber.objects.get(email="reader@example.test")
         assert reader.status == Status.PENDING and reader.time_zone == "Europe/Berlin"
@@ -140,7 +117,7 @@ def test_a_reader_signs_up_confirms_tunes_and_unsubscribes(browser_page, smtp_in
         page.wait_for_url("**/manage/sent/")
         look(page, "11-manage-sent")
         link_message = wait_for(
-            lambda: [m for m in smtp_inbox.to("reader@example.test") if "preferences" in m["Subject"]]
+            lambda: [m for m in smtp_server.to("reader@example.test") if "preferences" in m["Subject"]]
         )[0]
         page.goto(text_link(link_message, "/manage/"))
         assert page.get_by_role("button", name="Subscribe again").is_visible()
