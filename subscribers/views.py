@@ -1,7 +1,9 @@
 """Thin views over subscribers.services. Pages work without JavaScript; token failures are
 friendly pages with a 4xx status, never an error trace."""
 
+import functools
 import json
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -26,6 +28,23 @@ def _token_problem(request: HttpRequest, problem: TokenProblem, purpose: str) ->
     status = 410 if problem in (TokenProblem.EXPIRED, TokenProblem.USED) else 400
     context = {"problem": problem.value, "purpose": purpose, "form": EmailLinkForm()}
     return render(request, "subscribers/token_problem.html", context, status=status)
+
+
+def with_subscriber(purpose: tokens.Purpose, page: str) -> Callable:
+    """The view gets the subscriber its URL's token names; a bad token gets the friendly page."""
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, token: str) -> HttpResponse:
+            try:
+                subscriber = tokens.read_token(purpose, token)
+            except TokenError as error:
+                return _token_problem(request, error.problem, page)
+            return view(request, subscriber, token)
+
+        return wrapper
+
+    return decorate
 
 
 def _rate_limited(request: HttpRequest) -> HttpResponse:
@@ -68,11 +87,8 @@ def check_inbox(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
-def confirm(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        subscriber = tokens.read_token(tokens.CONFIRM, token)
-    except TokenError as error:
-        return _token_problem(request, error.problem, "confirm")
+@with_subscriber(tokens.CONFIRM, "confirm")
+def confirm(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
     if not services.can_confirm(subscriber):
         return _token_problem(request, TokenProblem.USED, "confirm")
     services.confirm(subscriber)
@@ -121,11 +137,8 @@ def _initial_preferences(subscriber: Subscriber) -> dict:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def manage(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        subscriber = tokens.read_token(tokens.MANAGE, token)
-    except TokenError as error:
-        return _token_problem(request, error.problem, "manage")
+@with_subscriber(tokens.MANAGE, "manage")
+def manage(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = PreferencesForm(request.POST)
@@ -149,11 +162,8 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @require_GET
-def manage_export(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        subscriber = tokens.read_token(tokens.MANAGE, token)
-    except TokenError as error:
-        return _token_problem(request, error.problem, "manage")
+@with_subscriber(tokens.MANAGE, "manage")
+def manage_export(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
     body = json.dumps(services.export_data(subscriber), indent=2, ensure_ascii=False)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="paperboy-my-data.json"'
@@ -162,11 +172,8 @@ def manage_export(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def manage_delete(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        subscriber = tokens.read_token(tokens.MANAGE, token)
-    except TokenError as error:
-        return _token_problem(request, error.problem, "manage")
+@with_subscriber(tokens.MANAGE, "manage")
+def manage_delete(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
     if request.method == "GET":
         return render(request, "subscribers/delete_confirm.html", {"subscriber": subscriber, "token": token})
     services.erase(subscriber)
@@ -175,11 +182,8 @@ def manage_delete(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @require_POST
-def manage_resubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        subscriber = tokens.read_token(tokens.MANAGE, token)
-    except TokenError as error:
-        return _token_problem(request, error.problem, "manage")
+@with_subscriber(tokens.MANAGE, "manage")
+def manage_resubscribe(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
     services.resubscribe(subscriber, _consent(request))
     return redirect(reverse("subscribers:manage", args=[token]) + "?saved=1")
 
@@ -187,12 +191,9 @@ def manage_resubscribe(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @csrf_exempt  # authorised by the signed token; works for readers whose browser drops cookies
 @require_http_methods(["GET", "POST"])
-def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+@with_subscriber(tokens.UNSUBSCRIBE, "unsubscribe")
+def unsubscribe(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
     """GET asks (mail scanners follow links); POST unsubscribes."""
-    try:
-        subscriber = tokens.read_token(tokens.UNSUBSCRIBE, token)
-    except TokenError as error:
-        return _token_problem(request, error.problem, "unsubscribe")
     if request.method == "GET":
         return render(request, "subscribers/unsubscribe_confirm.html", {"subscriber": subscriber})
     services.unsubscribe(subscriber)
