@@ -20,7 +20,7 @@ def public_digest(edition: Edition) -> list[Ranked]:
     picks = sorted((c for c in candidates if c.pick), key=lambda c: -c.paper.upvotes)
     rest = sorted((c for c in candidates if not c.pick), key=lambda c: (-c.paper.upvotes, c.paper.arxiv_id))
     chosen = [Ranked(c.paper, 0.0, ("editor's pick",)) for c in picks]
-    chosen += [Ranked(c.paper, 0.0, (f"trending: {c.paper.upvotes} upvotes",)) for c in rest]
+    chosen += [Ranked(c.paper, 0.0, ()) for c in rest]
     return chosen[: max(PUBLIC_TOP, len(picks))]
 
 
