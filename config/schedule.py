@@ -58,4 +58,11 @@ DEFAULT_SCHEDULES: list[Schedule] = [
         crontab={"minute": "*/15", "hour": "*", "day_of_week": "*"},
         description="Builds today's edition once settled; mails readers whose local delivery hour has come.",
     ),
+    # --- curator console: ESP webhooks ---
+    Schedule(
+        name="Apply lost ESP events",
+        task="newsletter.tasks.apply_lost_delivery_events_task",
+        crontab={"minute": "*/10", "hour": "*", "day_of_week": "*"},
+        description="Applies ESP webhook events whose task was lost (broker down when they came).",
+    ),
 ]

@@ -11,6 +11,8 @@ urlpatterns = [
     path("", include("newsletter.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # ESP tracking webhooks (Anymail), refused without ANYMAIL_WEBHOOK_SECRET.
+    path("esp/anymail/", include("newsletter.webhooks")),
     # The local outbox answers 404 unless DEBUG is on.
     path("dev/outbox/", dev_views.outbox_list, name="dev-outbox"),
     path("dev/outbox/<str:name>/", dev_views.outbox_detail, name="dev-outbox-detail"),

@@ -48,6 +48,17 @@ class Edition(models.Model):
         return self.status in {self.Status.SCHEDULED, self.Status.SENDING, self.Status.SENT}
 
 
+class EspStatus(models.TextChoices):
+    """A delivery's fate as the ESP's webhooks tell it, from least to most telling."""
+
+    DEFERRED = "deferred", "Deferred (soft bounce)"
+    DELIVERED = "delivered", "Delivered"
+    REJECTED = "rejected", "Rejected by the ESP"
+    BOUNCED = "bounced", "Bounced"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed at the ESP"
+    COMPLAINED = "complained", "Complained (spam)"
+
+
 class Delivery(models.Model):
     """The ledger: at most one digest per (subscriber, edition). A worker sends only the rows it
     claimed (pending -> sending), so a redelivered task or a second worker never sends twice."""
@@ -72,7 +83,10 @@ class Delivery(models.Model):
     claim_token = models.CharField(max_length=32, blank=True, db_index=True)
     # What was sent: [{"paper": id, "reasons": [...]}], so the browser view shows the same digest.
     items = models.JSONField(default=list, blank=True)
-    esp_message_id = models.CharField(max_length=255, blank=True)
+    esp_message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # What the ESP reported last (webhooks), kept apart from `status`, which the sender owns.
+    esp_status = models.CharField(max_length=16, choices=EspStatus.choices, blank=True, db_index=True)
+    esp_status_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -101,3 +115,38 @@ class SentPaper(models.Model):
 
     def __str__(self) -> str:
         return f"paper {self.paper_id} to subscriber {self.subscriber_id}"
+
+
+class DeliveryEvent(models.Model):
+    """One ESP webhook event, stored once however often the ESP resends it (unique on
+    `dedupe_key`: the ESP's event id, or a hash of what identifies the event when it has none).
+    `processed_at` is set once a worker applied it to the ledger and the subscriber."""
+
+    esp = models.CharField(max_length=32)
+    event_type = models.CharField(max_length=20, db_index=True)
+    dedupe_key = models.CharField(max_length=255)
+    esp_event_id = models.CharField(max_length=255, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    recipient = models.CharField(max_length=254, blank=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    reject_reason = models.CharField(max_length=32, blank=True)
+    description = models.TextField(blank=True)
+    mta_response = models.TextField(blank=True)
+    soft = models.BooleanField(default=False, help_text="A temporary failure (soft bounce).")
+    payload = models.JSONField(default=dict, blank=True)
+    delivery = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    subscriber = models.ForeignKey(
+        "subscribers.Subscriber", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["esp", "dedupe_key"], name="unique_esp_event")]
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.esp} {self.event_type} for {self.recipient or '?'}"

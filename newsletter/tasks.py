@@ -29,3 +29,20 @@ def send_chunk_task(self, delivery_ids: list[int]) -> None:
     counts = send_chunk(delivery_ids, give_up=attempt >= settings.DIGEST_MAX_ATTEMPTS)
     if counts.retry:
         raise self.retry(args=[counts.retry], countdown=retry_delay(attempt))
+
+
+# acks_late: applying an event twice is a no-op (processed_at), losing it is not.
+@shared_task(ignore_result=True, acks_late=True)
+def apply_delivery_event_task(event_id: int) -> None:
+    from newsletter.tracking import apply_event
+
+    apply_event(event_id)
+
+
+@shared_task(ignore_result=True)
+def apply_lost_delivery_events_task() -> None:
+    """Apply events whose task never ran (the broker was down when the webhook came)."""
+    from newsletter.tracking import apply_event, unapplied_event_ids
+
+    for event_id in unapplied_event_ids():
+        apply_event(event_id)
