@@ -260,29 +260,6 @@ DIGEST_CHUNK_SIZE = env.int("DIGEST_CHUNK_SIZE", default=200)
 DIGEST_MAX_ATTEMPTS = env.int("DIGEST_MAX_ATTEMPTS", default=5)
 # Optional mailto in List-Unsubscribe, beside the one-click https URL.
 UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="")
-# A dead worker's claimed digests are recovered this long after its last sign of life.
-DIGEST_CLAIM_TTL = env.int("DIGEST_CLAIM_TTL", default=120)
-# How long the per-message journal of a chunk is kept (long enough to outlive any recovery).
-DIGEST_JOURNAL_TTL = env.int("DIGEST_JOURNAL_TTL", default=2 * 24 * 3600)
-
-# --- Curator console: ESP webhooks, soft bounces, admin login ----------------------------------
-# The webhooks (/esp/anymail/<esp>/tracking/) answer only with a secret, whatever backend sends.
-ANYMAIL["WEBHOOK_SECRET"] = env.str("ANYMAIL_WEBHOOK_SECRET", default="")
-if ANYMAIL["WEBHOOK_SECRET"] and ":" not in ANYMAIL["WEBHOOK_SECRET"]:
-    raise ImproperlyConfigured("ANYMAIL_WEBHOOK_SECRET must look like user:password.")
-# Soft bounces (temporary failures) of one reader, since their last delivered digest, that
-# suppress them like a hard bounce.
-ESP_SOFT_BOUNCE_LIMIT = env.int("ESP_SOFT_BOUNCE_LIMIT", default=3)
-# Admin login attempts (POSTs) per client IP; over it the login page answers 429.
-ADMIN_LOGIN_RATE = env.str("ADMIN_LOGIN_RATE", default="10/m")
-if not _re.fullmatch(r"\d+/\d*[smhd]", ADMIN_LOGIN_RATE):
-    raise ImproperlyConfigured(f"ADMIN_LOGIN_RATE must look like 10/m or 30/h, not {ADMIN_LOGIN_RATE!r}.")
-
-# --- Performance: benchmarks (issue 7) ---------------------------------------------------------
-# Set only by `manage.py bench_digests` for the worker processes it starts: every message is
-# serialised to bytes, counted and dropped (newsletter/sink.py). Nothing is sent.
-if env.bool("PAPERBOY_BENCH_SINK", default=False):
-    EMAIL_BACKEND = "newsletter.sink.SinkEmailBackend"
 
 # --- Security: CSP, HSTS, HTTPS defaults (issue 8) ----------------------------------------------
 # A site served over HTTPS (SITE_URL https://...) gets the production hardening by default; each
