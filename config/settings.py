@@ -260,6 +260,66 @@ DIGEST_CHUNK_SIZE = env.int("DIGEST_CHUNK_SIZE", default=200)
 DIGEST_MAX_ATTEMPTS = env.int("DIGEST_MAX_ATTEMPTS", default=5)
 # Optional mailto in List-Unsubscribe, beside the one-click https URL.
 UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="")
+# A dead worker's claimed digests are recovered this long after its last sign of life.
+DIGEST_CLAIM_TTL = env.int("DIGEST_CLAIM_TTL", default=120)
+# How long the per-message journal of a chunk is kept (long enough to outlive any recovery).
+DIGEST_JOURNAL_TTL = env.int("DIGEST_JOURNAL_TTL", default=2 * 24 * 3600)
+
+# --- Curator console: ESP webhooks, soft bounces, admin login ----------------------------------
+# The webhooks (/esp/anymail/<esp>/tracking/) answer only with a secret, whatever backend sends.
+ANYMAIL["WEBHOOK_SECRET"] = env.str("ANYMAIL_WEBHOOK_SECRET", default="")
+if ANYMAIL["WEBHOOK_SECRET"] and ":" not in ANYMAIL["WEBHOOK_SECRET"]:
+    raise ImproperlyConfigured("ANYMAIL_WEBHOOK_SECRET must look like user:password.")
+# Soft bounces (temporary failures) of one reader, since their last delivered digest, that
+# suppress them like a hard bounce.
+ESP_SOFT_BOUNCE_LIMIT = env.int("ESP_SOFT_BOUNCE_LIMIT", default=3)
+# Admin login attempts (POSTs) per client IP; over it the login page answers 429.
+ADMIN_LOGIN_RATE = env.str("ADMIN_LOGIN_RATE", default="10/m")
+if not _re.fullmatch(r"\d+/\d*[smhd]", ADMIN_LOGIN_RATE):
+    raise ImproperlyConfigured(f"ADMIN_LOGIN_RATE must look like 10/m or 30/h, not {ADMIN_LOGIN_RATE!r}.")
+
+# --- Performance: benchmarks (issue 7) ---------------------------------------------------------
+# Set only by `manage.py bench_digests` for the worker processes it starts: every message is
+# serialised to bytes, counted and dropped (newsletter/sink.py). Nothing is sent.
+if env.bool("PAPERBOY_BENCH_SINK", default=False):
+    EMAIL_BACKEND = "newsletter.sink.SinkEmailBackend"
+
+# --- Security: CSP, HSTS, HTTPS defaults (issue 8) ----------------------------------------------
+# A site served over HTTPS (SITE_URL https://...) gets the production hardening by default; each
+# part can still be turned off from the environment (e.g. while a TLS proxy is being set up).
+from csp.constants import NONE, SELF  # noqa: E402
+
+_HTTPS = SITE_URL.startswith("https://")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_HTTPS)
+# The container healthcheck asks over plain HTTP from inside; a redirect would fail it.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if _HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=_HTTPS)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Every page loads its scripts, styles and images from this site only: an injected <script> or
+# inline handler would not run even if escaping ever failed. Emails are not web pages (no CSP).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware"
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        # The local outbox (DEBUG only) shows an email's HTML in a sandboxed same-site frame.
+        "frame-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
 
 # --- Security: CSP, HSTS, HTTPS defaults (issue 8) ----------------------------------------------
 # A site served over HTTPS (SITE_URL https://...) gets the production hardening by default; each
