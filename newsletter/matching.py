@@ -40,6 +40,11 @@ def _stems(text: str) -> list[str]:
     return [_stem(token) for token in _TOKEN.findall(text.lower())]
 
 
+def stems_of(text: str) -> list[str]:
+    """The stemmed, lower-case words of `text`, as matching sees them."""
+    return _stems(text)
+
+
 def normalise(text: str) -> str:
     """Text as space-delimited stems with a space at each end, so " stem " tests a whole word."""
     stems = _stems(text)

@@ -129,3 +129,34 @@ class SuppressedAddress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address_hash[:12]}… ({self.reason})"
+
+
+class Vote(models.Model):
+    """A reader's "more like this" (+1) or "less like this" (-1) on a paper; one per paper,
+    changed or taken back from the digest or the preference centre."""
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="votes")
+    paper = models.ForeignKey("papers.Paper", on_delete=models.CASCADE, related_name="votes")
+    value = models.SmallIntegerField(choices=[(1, "More like this"), (-1, "Less like this")])
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subscriber", "paper"], name="unique_vote_per_paper")]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber_id} {'+' if self.value > 0 else '-'} {self.paper_id}"
+
+
+class ReaderModel(models.Model):
+    """What Paperboy learned from a reader's votes: a weight per word stem (a linear model over
+    the words of title, abstract and AI keywords), used by ranking beside topic matching."""
+
+    subscriber = models.OneToOneField(Subscriber, on_delete=models.CASCADE, related_name="learned")
+    weights = models.JSONField(default=dict)
+    bias = models.FloatField(default=0.0)
+    votes_used = models.PositiveIntegerField(default=0)
+    trained_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"model of {self.subscriber_id} ({self.votes_used} votes)"

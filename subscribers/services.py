@@ -250,6 +250,19 @@ def export_data(subscriber: Subscriber) -> dict[str, Any]:
         value = getattr(subscriber, name)
         data[name] = value.isoformat() if hasattr(value, "isoformat") else value
     data["topics"] = [{"slug": t.slug, "name": t.name} for t in subscriber.topics.all()]
+    data["votes"] = [
+        {
+            "paper": v.paper.arxiv_id,
+            "title": v.paper.title,
+            "vote": "more" if v.value > 0 else "less",
+            "at": v.created_at.isoformat(),
+        }
+        for v in subscriber.votes.select_related("paper")
+    ]
+    learned = getattr(subscriber, "learned", None)
+    data["learned_model"] = (
+        {"votes_used": learned.votes_used, "weights": learned.weights} if learned else None
+    )
     return data
 
 

@@ -21,3 +21,13 @@ def send_subscriber_email_task(subscriber_id: int, kind: str) -> None:
 @shared_task(ignore_result=True)
 def resume_paused_subscriptions_task() -> None:
     resume_due_pauses(timezone.localdate())
+
+
+@shared_task(ignore_result=True)
+def train_reader_task(subscriber_id: int) -> None:
+    from subscribers.feedback import retrain
+    from subscribers.models import Subscriber
+
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is not None:  # erased meanwhile
+        retrain(subscriber)

@@ -92,3 +92,30 @@ def list_unsubscribe_headers(subscriber: Subscriber) -> dict[str, str]:
         "List-Unsubscribe": f"<{one_click_unsubscribe_url(subscriber)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
+
+
+# "More / less like this" links are signed per reader and paper, and outlive old digests.
+FEEDBACK = Purpose("paperboy.subscribers.feedback", timedelta(days=365))
+
+
+def feedback_url(subscriber: Subscriber, paper_id: int, value: int) -> str:
+    token = signing.dumps({"s": subscriber.public_id.hex, "p": paper_id}, salt=FEEDBACK.salt)
+    choice = "more" if value > 0 else "less"
+    return absolute(reverse("subscribers:feedback", args=[token]) + f"?vote={choice}")
+
+
+def read_feedback_token(token: str) -> tuple[Subscriber, int]:
+    """The reader and paper id a feedback link names; TokenError says why not."""
+    try:
+        payload = signing.loads(token, salt=FEEDBACK.salt, max_age=FEEDBACK.max_age)
+    except signing.SignatureExpired as exc:
+        raise TokenError(TokenProblem.EXPIRED) from exc
+    except signing.BadSignature as exc:
+        raise TokenError(TokenProblem.INVALID) from exc
+    if not isinstance(payload, dict) or not isinstance(payload.get("p"), int):
+        raise TokenError(TokenProblem.INVALID)
+    try:
+        subscriber = Subscriber.objects.get(public_id=payload.get("s"))
+    except (Subscriber.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
+        raise TokenError(TokenProblem.INVALID) from exc
+    return subscriber, payload["p"]

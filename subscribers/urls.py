@@ -14,6 +14,8 @@ urlpatterns = [
     path("manage/<str:token>/export/", views.manage_export, name="export"),
     path("manage/<str:token>/delete/", views.manage_delete, name="delete"),
     path("manage/<str:token>/resubscribe/", views.manage_resubscribe, name="resubscribe"),
+    path("manage/<str:token>/votes/", views.manage_votes, name="votes"),
+    path("feedback/<str:token>/", views.feedback, name="feedback"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("unsubscribe/<str:token>/one-click/", views.one_click_unsubscribe, name="one-click"),
 ]

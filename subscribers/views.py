@@ -12,10 +12,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from papers.models import Paper
+from subscribers import feedback as feedback_service
 from subscribers import services, tokens
 from subscribers.forms import EmailLinkForm, PreferencesForm, SignupForm
 from subscribers.limits import client_ip, ip_limited
-from subscribers.models import Status, Subscriber
+from subscribers.models import Status, Subscriber, Vote
 from subscribers.preview import preview_for
 from subscribers.tokens import TokenError, TokenProblem
 
@@ -156,6 +158,8 @@ def manage(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResp
         "preview": preview_for(subscriber),
         "unsubscribe_token": tokens.make_token(tokens.UNSUBSCRIBE, subscriber),
         "can_resubscribe": subscriber.status == Status.UNSUBSCRIBED,
+        "votes": subscriber.votes.select_related("paper")[:100],
+        "learned": getattr(subscriber, "learned", None),
     }
     return render(request, "subscribers/manage.html", context, status=status)
 
@@ -214,3 +218,46 @@ def one_click_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return HttpResponseBadRequest("This unsubscribe link is not valid.\n", content_type="text/plain")
     services.unsubscribe(subscriber)
     return HttpResponse("Unsubscribed.\n", content_type="text/plain")
+
+
+@never_cache
+@csrf_exempt  # authorised by the signed link; readers may come from a mail app without cookies
+@require_http_methods(["GET", "POST"])
+def feedback(request: HttpRequest, token: str) -> HttpResponse:
+    """ "More / less like this". Mail scanners open links: GET only shows the buttons; a vote
+    is recorded on POST, and can be changed or taken back."""
+    try:
+        subscriber, paper_id = tokens.read_feedback_token(token)
+    except TokenError as error:
+        return _token_problem(request, error.problem, "feedback")
+    paper = Paper.objects.filter(pk=paper_id).first()
+    if paper is None:
+        return _token_problem(request, TokenProblem.INVALID, "feedback")
+    recorded = False
+    if request.method == "POST":
+        value = {"more": 1, "less": -1, "undo": 0}.get(request.POST.get("vote", ""))
+        if value is None:
+            return HttpResponseBadRequest("Choose more, less or undo.\n", content_type="text/plain")
+        feedback_service.record_vote(subscriber, paper, value)
+        recorded = True
+    current = Vote.objects.filter(subscriber=subscriber, paper=paper).values_list("value", flat=True).first()
+    context = {
+        "paper": paper,
+        "current": current,
+        "suggested": request.GET.get("vote", "more"),
+        "recorded": recorded,
+        "manage_url": tokens.manage_url(subscriber),
+    }
+    return render(request, "subscribers/feedback.html", context)
+
+
+@never_cache
+@require_POST
+@with_subscriber(tokens.MANAGE, "manage")
+def manage_votes(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
+    """Take back one vote, or forget everything learned."""
+    if request.POST.get("forget") == "all":
+        feedback_service.forget_learning(subscriber)
+    elif (paper := Paper.objects.filter(pk=request.POST.get("paper") or 0).first()) is not None:
+        feedback_service.record_vote(subscriber, paper, 0)
+    return redirect(reverse("subscribers:manage", args=[token]) + "?saved=1#learned")
