@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from config.health import healthz
 from newsletter import dev_views
+from newsletter.dashboard import dashboard, rate_limited_login
 from subscribers import views as subscriber_views
 
 urlpatterns = [
@@ -10,6 +11,9 @@ urlpatterns = [
     path("", include("subscribers.urls")),
     path("", include("newsletter.urls")),
     path("healthz", healthz, name="healthz"),
+    # Before admin.site.urls, which would match them too.
+    path("admin/login/", rate_limited_login, name="admin-login"),
+    path("admin/dashboard/", admin.site.admin_view(dashboard), name="admin-dashboard"),
     path("admin/", admin.site.urls),
     # ESP tracking webhooks (Anymail), refused without ANYMAIL_WEBHOOK_SECRET.
     path("esp/anymail/", include("newsletter.webhooks")),

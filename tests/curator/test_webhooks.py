@@ -109,12 +109,8 @@ def apply_on_commit(django_capture_on_commit_callbacks):
 
 
 @pytest.fixture(autouse=True)
-def eager_tasks(settings):
-    from config.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
+def eager_tasks(send_now):
+    """The webhook's on-commit task runs inline; test_webhook_e2e.py uses a real worker."""
 
 
 def test_a_postmark_hard_bounce_suppresses_the_reader_and_marks_the_delivery(
