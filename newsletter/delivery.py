@@ -7,6 +7,7 @@ UPDATE (pending -> sending) and sends only what it claimed, so a redelivered tas
 or a second worker finds nothing left to send.
 """
 
+import json
 import logging
 import random
 import smtplib
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -28,6 +29,7 @@ from newsletter.models import Delivery, Edition, SentPaper
 from newsletter.ranking import Candidate, Ranked, candidates_of, profile_of, rank
 from newsletter.render import build_digest, is_weekly
 from papers.models import Paper
+from subscribers.feedback import learned_of
 from subscribers.models import Frequency, Status, Subscriber
 
 log = logging.getLogger(__name__)
@@ -224,14 +226,17 @@ class ChunkContext:
 
     def rank_for(self, delivery: Delivery) -> list[Ranked]:
         subscriber = delivery.subscriber
-        profile = profile_of(subscriber, subscriber.topics.all())
+        profile = profile_of(
+            subscriber, subscriber.topics.all(), learned_of(getattr(subscriber, "learned", None))
+        )
         candidates = self._candidates[(delivery.edition_id, is_weekly(subscriber))]
         return rank(profile, candidates, self.sent.get(subscriber.pk, set()))
 
 
 def load_claimed(token: str) -> list[Delivery]:
     claimed = Delivery.objects.filter(claim_token=token, status=Delivery.Status.SENDING)
-    return list(claimed.select_related("subscriber", "edition").prefetch_related("subscriber__topics"))
+    related = claimed.select_related("subscriber", "edition", "subscriber__learned")
+    return list(related.prefetch_related("subscriber__topics"))
 
 
 def send_chunk(delivery_ids: list[int], give_up: bool = False) -> Counts:
@@ -304,13 +309,60 @@ def tally(delivery: Delivery, outcome: str, counts: Counts, bounced: list[int], 
 
 def record_outcomes(deliveries: list[Delivery], sent_papers: list[SentPaper], bounced: list[int]) -> None:
     with transaction.atomic():
-        Delivery.objects.bulk_update(
-            deliveries, ["status", "items", "error", "esp_message_id", "sent_at"], batch_size=1000
-        )
-        SentPaper.objects.bulk_create(sent_papers, ignore_conflicts=True, batch_size=1000)
+        if connection.vendor == "postgresql":
+            update_deliveries_pg(deliveries)
+            insert_sent_papers_pg(sent_papers)
+        else:
+            Delivery.objects.bulk_update(
+                deliveries, ["status", "items", "error", "esp_message_id", "sent_at"], batch_size=1000
+            )
+            SentPaper.objects.bulk_create(sent_papers, ignore_conflicts=True, batch_size=1000)
         if bounced:
             # Suppressed before the next send: a hard bounce is never mailed again.
             Subscriber.objects.filter(pk__in=bounced).update(status=Status.BOUNCED)
+
+
+# On PostgreSQL a chunk's outcomes are one UPDATE and one INSERT whatever the chunk's size: the
+# values travel as arrays and unnest() turns them into rows. bulk_update's CASE WHEN per row
+# took a third of a chunk's time, and bulk_create split into batches as chunks grew.
+_UPDATE_DELIVERIES = """
+    UPDATE {table} AS d
+    SET status = v.status, items = v.items::jsonb, error = v.error, esp_message_id = v.esp_message_id,
+        sent_at = v.sent_at
+    FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[])
+        AS v(id, status, items, error, esp_message_id, sent_at)
+    WHERE d.id = v.id
+"""
+_INSERT_SENT_PAPERS = """
+    INSERT INTO {table} (subscriber_id, paper_id, delivery_id)
+    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[])
+    ON CONFLICT DO NOTHING
+"""
+
+
+def update_deliveries_pg(deliveries: list[Delivery]) -> None:
+    columns = (
+        [d.pk for d in deliveries],
+        [d.status for d in deliveries],
+        [json.dumps(d.items) for d in deliveries],
+        [d.error for d in deliveries],
+        [d.esp_message_id for d in deliveries],
+        [d.sent_at for d in deliveries],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_UPDATE_DELIVERIES.format(table=Delivery._meta.db_table), columns)
+
+
+def insert_sent_papers_pg(sent_papers: list[SentPaper]) -> None:
+    if not sent_papers:
+        return
+    columns = (
+        [s.subscriber_id for s in sent_papers],
+        [s.paper_id for s in sent_papers],
+        [s.delivery_id for s in sent_papers],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_SENT_PAPERS.format(table=SentPaper._meta.db_table), columns)
 
 
 def retry_delay(attempt: int) -> float:

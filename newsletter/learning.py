@@ -26,10 +26,24 @@ class Learned:
     weights: dict[str, float]
     bias: float
     votes: int
+    # (title, stems) of papers the reader liked, newest first: the "like 'X'" in reasons.
+    examples: tuple[tuple[str, frozenset[str]], ...] = ()
+
+
+# Words every abstract has: they say nothing about a reader's taste.
+STOP_WORDS = frozenset(
+    stems_of(
+        "a an and are as at be but by can for from has have in into is it its of on or our that the "
+        "their these this those to was we were which while with without via using use used based "
+        "new show shows propose proposes paper approach method methods model models result results "
+        "also both more than however such thus through across between over under not no"
+    )
+)
 
 
 def document_stems(title: str, abstract: str = "", ai_keywords: Iterable[str] = ()) -> frozenset[str]:
-    return frozenset(stems_of(" ".join([title, abstract, *map(str, ai_keywords)])))
+    words = stems_of(" ".join([title, abstract, *map(str, ai_keywords)]))
+    return frozenset(words) - STOP_WORDS
 
 
 def train(
@@ -59,6 +73,17 @@ def train(
     ranked = sorted(zip(names, model.coef_[0], strict=True), key=lambda pair: -abs(pair[1]))[:MAX_STEMS]
     weights = {str(name): round(float(weight), 4) for name, weight in ranked if weight}
     return Learned(weights, float(model.intercept_[0]), len(liked) + len(disliked))
+
+
+def closest_example(learned: Learned, stems: frozenset[str]) -> str | None:
+    """The liked paper sharing the most words with this one (Jaccard), if any shares some."""
+    best, best_score = None, 0.0
+    for title, example in learned.examples:
+        union = len(stems | example)
+        score = len(stems & example) / union if union else 0.0
+        if score > best_score:
+            best, best_score = title, score
+    return best
 
 
 def probability(learned: Learned, stems: frozenset[str]) -> float:

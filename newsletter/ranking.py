@@ -8,6 +8,7 @@ ranking one reader is a few dictionary look-ups and substring tests per paper.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from newsletter.learning import Learned, closest_example, document_stems, influence, probability
 from newsletter.matching import Terms, compile_terms, text_of
 from newsletter.models import Edition
 from papers.models import Paper
@@ -25,6 +26,8 @@ KEYWORD_WEIGHT = 1.5
 AUTHOR_WEIGHT = 2.0
 PICK_WEIGHT = 3.0
 POPULARITY_WEIGHT = 1.5
+# A learned probability from which a paper counts as one the reader would like.
+LIKELY = 0.7
 # A reason stays one readable line.
 REASON_TOPICS = 3
 REASON_TERMS = 4
@@ -39,6 +42,8 @@ class Candidate:
     popularity: float
     topics: dict[str, tuple[str, ...]]
     pick: bool
+    # Word stems of title, abstract and AI keywords, for the reader's learned model.
+    stems: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class Profile:
     max_papers: int
     min_upvotes: int
     include_trending: bool
+    learned: Learned | None = None
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,7 @@ class Ranked:
     reasons: tuple[str, ...]
 
 
-def profile_of(subscriber: Subscriber, topics: Iterable) -> Profile:
+def profile_of(subscriber: Subscriber, topics: Iterable, learned: Learned | None = None) -> Profile:
     """`topics`: the subscriber's topics (prefetched); inactive ones are ignored."""
     return Profile(
         topic_names={str(t.pk): t.name for t in topics if t.active},
@@ -69,6 +75,7 @@ def profile_of(subscriber: Subscriber, topics: Iterable) -> Profile:
         max_papers=subscriber.max_papers,
         min_upvotes=subscriber.min_upvotes,
         include_trending=subscriber.include_trending,
+        learned=learned,
     )
 
 
@@ -96,7 +103,8 @@ def candidates_from_scores(
         if paper is None or paper.pk in hidden:
             continue
         topics = {tid: tuple(terms) for tid, terms in data["topics"].items()}
-        found.append(Candidate(paper, text_of(paper), data["popularity"], topics, paper.pk in picks))
+        stems = document_stems(paper.title, paper.abstract, paper.ai_keywords or ())
+        found.append(Candidate(paper, text_of(paper), data["popularity"], topics, paper.pk in picks, stems))
     return found
 
 
@@ -118,10 +126,21 @@ def _reasons_and_score(profile: Profile, c: Candidate) -> tuple[float, list[str]
     if authors:
         score += AUTHOR_WEIGHT
         reasons.append(f"by {', '.join(authors)}, whom you follow")
+    if profile.learned is not None:
+        score += _learned_score(profile.learned, c, reasons)
     if c.pick:
         score += PICK_WEIGHT
         reasons.insert(0, "editor's pick")
     return score, reasons
+
+
+def _learned_score(learned: Learned, c: Candidate, reasons: list[str]) -> float:
+    """-influence..+influence: how much the reader's votes say they want this paper. A paper
+    they would likely like is picked even off their topics, and says which liked paper it is like."""
+    likely = probability(learned, c.stems)
+    if likely >= LIKELY and (example := closest_example(learned, c.stems)):
+        reasons.append(f"like “{example}”, which you liked")
+    return influence(learned.votes) * (2 * likely - 1)
 
 
 def topic_reason(names: list[str], terms: list[str]) -> str:

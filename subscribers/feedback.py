@@ -8,6 +8,8 @@ from subscribers.models import ReaderModel, Subscriber, Vote
 
 # Recent papers the reader saw and did not vote on stand in as negatives before any dislike.
 BACKGROUND_PAPERS = 60
+# Liked papers kept to explain picks ("like 'X', which you liked").
+MAX_EXAMPLES = 20
 
 
 def _enqueue_training(subscriber_id: int) -> None:
@@ -59,8 +61,24 @@ def retrain(subscriber: Subscriber) -> Learned | None:
     if learned is None:
         ReaderModel.objects.filter(subscriber=subscriber).delete()
         return None
+    examples = [
+        {"title": v.paper.title, "stems": sorted(stems_of_paper(v.paper))} for v in votes if v.value > 0
+    ]
     ReaderModel.objects.update_or_create(
         subscriber=subscriber,
-        defaults={"weights": learned.weights, "bias": learned.bias, "votes_used": learned.votes},
+        defaults={
+            "weights": learned.weights,
+            "bias": learned.bias,
+            "votes_used": learned.votes,
+            "examples": examples[:MAX_EXAMPLES],
+        },
     )
     return learned
+
+
+def learned_of(model: ReaderModel | None) -> Learned | None:
+    """The stored model in the form ranking uses."""
+    if model is None:
+        return None
+    examples = tuple((e["title"], frozenset(e["stems"])) for e in model.examples)
+    return Learned(model.weights, model.bias, model.votes_used, examples)

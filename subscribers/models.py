@@ -155,6 +155,8 @@ class ReaderModel(models.Model):
     subscriber = models.OneToOneField(Subscriber, on_delete=models.CASCADE, related_name="learned")
     weights = models.JSONField(default=dict)
     bias = models.FloatField(default=0.0)
+    # Recently liked papers ({"title", "stems"}), to say "like 'X', which you liked".
+    examples = models.JSONField(default=list)
     votes_used = models.PositiveIntegerField(default=0)
     trained_at = models.DateTimeField(auto_now=True)
 

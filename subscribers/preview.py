@@ -10,6 +10,7 @@ from newsletter.editions import compute_scores
 from newsletter.models import SentPaper
 from newsletter.ranking import Ranked, candidates_from_scores, profile_of, rank
 from papers.models import Paper, PaperListing
+from subscribers.feedback import learned_of
 from subscribers.models import Frequency, Subscriber
 
 
@@ -32,5 +33,6 @@ def preview_for(subscriber: Subscriber) -> Preview:
     topics = list(subscriber.topics.filter(active=True))
     candidates = candidates_from_scores(compute_scores(papers, topics), {p.pk: p for p in papers})
     sent = set(SentPaper.objects.filter(subscriber=subscriber).values_list("paper_id", flat=True))
-    items = rank(profile_of(subscriber, topics), candidates, sent)
+    learned = learned_of(getattr(subscriber, "learned", None))
+    items = rank(profile_of(subscriber, topics, learned), candidates, sent)
     return Preview(start, latest, items, len(papers))

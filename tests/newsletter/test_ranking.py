@@ -122,3 +122,39 @@ def test_a_sent_paper_is_remembered_across_editions():
     assert "A Diffusion Model for Weather" not in titles(
         digest_for(reader, [edition], sent={papers["diffusion"].pk})
     )
+
+
+def test_a_learned_reader_gets_papers_like_the_ones_they_liked_and_is_told_why():
+    from newsletter.learning import document_stems, train
+    from newsletter.ranking import candidates_of, profile_of, rank
+
+    reader = bob(excluded_keywords=[])  # Robotics only
+    a_day_of_papers()
+    liked = [
+        "Weather forecasting with diffusion",
+        "Global weather model",
+        "Weather nowcasting",
+        "Climate and weather",
+    ]
+    disliked = [
+        "Robot simulation",
+        "Simulation for robots",
+        "Language models at scale",
+        "Scaling language models",
+    ]
+    learned = train(liked=[document_stems(t) for t in liked], disliked=[document_stems(t) for t in disliked])
+    examples = (("Global weather model", document_stems("Global weather model")),)
+    learned = type(learned)(learned.weights, learned.bias, 15, examples)
+    papers = Paper.objects.in_bulk()
+    candidates = candidates_of([released_edition()], papers)
+    plain = rank(profile_of(reader, reader.topics.all()), candidates, set())
+    taught = rank(profile_of(reader, reader.topics.all(), learned), candidates, set())
+    assert "A Diffusion Model for Weather" not in titles(plain)
+    weather_pick = next(r for r in taught if r.paper.title == "A Diffusion Model for Weather")
+    assert "like “Global weather model”, which you liked" in weather_pick.reasons
+
+    # The disliked kind (simulation) still matches the topic but scores lower than before.
+    def score_of(ranked, title):
+        return next(r.score for r in ranked if r.paper.title == title)
+
+    assert score_of(taught, "Robot Simulation Benchmarks") < score_of(plain, "Robot Simulation Benchmarks")
