@@ -22,6 +22,11 @@ from papers.models import Paper
 from subscribers.models import Topic
 
 
+admin.site.site_header = "Paperboy curator console"
+admin.site.site_title = "Paperboy"
+admin.site.index_title = "Papers, topics, editions, subscribers and deliveries"
+
+
 def hold_editions(queryset: QuerySet[Edition]) -> int:
     return queryset.exclude(status=Edition.Status.SENT).update(status=Edition.Status.HELD)
 
