@@ -101,6 +101,8 @@ class Subscriber(models.Model):
     confirm_nonce = models.CharField(max_length=32, blank=True)
 
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    # Part of the private feed's link; a new one revokes every old link.
+    feed_key = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -259,6 +259,7 @@ def export_data(subscriber: Subscriber) -> dict[str, Any]:
         }
         for v in subscriber.votes.select_related("paper")
     ]
+    data["private_feed"] = bool(subscriber.feed_key)
     learned = getattr(subscriber, "learned", None)
     data["learned_model"] = (
         {"votes_used": learned.votes_used, "weights": learned.weights} if learned else None

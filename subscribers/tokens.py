@@ -119,3 +119,28 @@ def read_feedback_token(token: str) -> tuple[Subscriber, int]:
     except (Subscriber.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
         raise TokenError(TokenProblem.INVALID) from exc
     return subscriber, payload["p"]
+
+
+FEED_SALT = "paperboy.subscribers.feed"
+
+
+def feed_url(subscriber: Subscriber) -> str:
+    """The reader's private feed. It never expires; rotating `feed_key` revokes it."""
+    token = signing.dumps({"s": subscriber.public_id.hex, "k": subscriber.feed_key}, salt=FEED_SALT)
+    return absolute(reverse("subscribers:feed", args=[token]))
+
+
+def read_feed_token(token: str) -> Subscriber:
+    try:
+        payload = signing.loads(token, salt=FEED_SALT)
+    except signing.BadSignature as exc:
+        raise TokenError(TokenProblem.INVALID) from exc
+    if not isinstance(payload, dict) or not payload.get("k"):
+        raise TokenError(TokenProblem.INVALID)
+    try:
+        subscriber = Subscriber.objects.get(public_id=payload.get("s"))
+    except (Subscriber.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
+        raise TokenError(TokenProblem.INVALID) from exc
+    if subscriber.feed_key != payload["k"]:  # revoked
+        raise TokenError(TokenProblem.INVALID)
+    return subscriber

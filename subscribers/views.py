@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from papers.models import Paper
+from subscribers import feed as private_feed
 from subscribers import feedback as feedback_service
 from subscribers import services, tokens
 from subscribers.forms import EmailLinkForm, PreferencesForm, SignupForm
@@ -160,6 +161,7 @@ def manage(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResp
         "can_resubscribe": subscriber.status == Status.UNSUBSCRIBED,
         "votes": subscriber.votes.select_related("paper")[:100],
         "learned": getattr(subscriber, "learned", None),
+        "feed_url": tokens.feed_url(subscriber) if subscriber.feed_key else "",
     }
     return render(request, "subscribers/manage.html", context, status=status)
 
@@ -251,6 +253,14 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "subscribers/feedback.html", context)
 
 
+def _posted_paper(request: HttpRequest) -> Paper | None:
+    """The paper a form names by id; None for a missing or malformed id (not a 500)."""
+    paper_id = request.POST.get("paper", "")
+    if not (paper_id.isascii() and paper_id.isdigit() and len(paper_id) <= 18):
+        return None
+    return Paper.objects.filter(pk=int(paper_id)).first()
+
+
 @never_cache
 @require_POST
 @with_subscriber(tokens.MANAGE, "manage")
@@ -258,6 +268,18 @@ def manage_votes(request: HttpRequest, subscriber: Subscriber, token: str) -> Ht
     """Take back one vote, or forget everything learned."""
     if request.POST.get("forget") == "all":
         feedback_service.forget_learning(subscriber)
-    elif (paper := Paper.objects.filter(pk=request.POST.get("paper") or 0).first()) is not None:
+    elif (paper := _posted_paper(request)) is not None:
         feedback_service.record_vote(subscriber, paper, 0)
     return redirect(reverse("subscribers:manage", args=[token]) + "?saved=1#learned")
+
+
+@never_cache
+@require_POST
+@with_subscriber(tokens.MANAGE, "manage")
+def manage_feed(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
+    """Create a new private feed link (revoking the old one) or revoke it."""
+    if request.POST.get("feed") == "revoke":
+        private_feed.revoke_feed(subscriber)
+    else:
+        private_feed.rotate_feed_key(subscriber)
+    return redirect(reverse("subscribers:manage", args=[token]) + "?saved=1#feed")
