@@ -10,6 +10,7 @@ from django.utils.feedgenerator import Atom1Feed
 from newsletter.archive import delivered_items, public_digest, published_editions
 from newsletter.models import Delivery, Edition
 from newsletter.render import VIEW_SALT, paper_context
+from subscribers.tokens import feedback_url
 
 # "View in browser" links live as long as people keep old emails around.
 VIEW_MAX_AGE = 60 * 60 * 24 * 400
@@ -35,15 +36,22 @@ def view_in_browser(request: HttpRequest, token: str) -> HttpResponse:
         delivery = Delivery.objects.select_related("edition", "subscriber").get(pk=payload["d"])
     except (signing.BadSignature, Delivery.DoesNotExist, KeyError, TypeError):
         return render(request, "newsletter/view_unavailable.html", status=404)
-    items = [paper_context(item) for item in delivered_items(delivery)]
-    context = {
-        "edition": delivery.edition,
-        "items": items,
-        "weekly": delivery.subscriber.frequency == "weekly",
-    }
+    subscriber = delivery.subscriber
+    items = [
+        {**paper_context(item), **feedback_links(subscriber, item.paper.pk)}
+        for item in delivered_items(delivery)
+    ]
+    context = {"edition": delivery.edition, "items": items, "weekly": subscriber.frequency == "weekly"}
     response = render(request, "newsletter/view_in_browser.html", context)
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+def feedback_links(subscriber, paper_id: int) -> dict[str, str]:
+    return {
+        "more_url": feedback_url(subscriber, paper_id, 1),
+        "less_url": feedback_url(subscriber, paper_id, -1),
+    }
 
 
 class EditionFeed(Feed):

@@ -71,3 +71,13 @@ def test_a_bad_view_link_gets_a_polite_page(client, token):
     page = client.get(f"/digest/{token}/")
     assert page.status_code == 404
     assert "This digest is not available" in page.text
+
+
+def test_view_in_browser_offers_more_and_less_like_this(client, smtp_server):
+    alice()
+    a_day_of_papers()
+    released_edition(at=utc(2026, 3, 4, 20))
+    tick(utc(2026, 3, 5, 7))
+    page = client.get(view_url(Delivery.objects.get()).removeprefix("http://127.0.0.1:8000"))
+    assert page.text.count(">More like this</a>") == 2
+    assert "/feedback/" in page.text and "?vote=less" in page.text
