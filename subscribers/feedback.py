@@ -4,6 +4,7 @@ from django.db import transaction
 
 from newsletter.learning import Learned, document_stems, train
 from papers.models import Paper
+from subscribers.followups import snapshot
 from subscribers.models import ReaderModel, Subscriber, Vote
 
 # Recent papers the reader saw and did not vote on stand in as negatives before any dislike.
@@ -23,9 +24,8 @@ def record_vote(subscriber: Subscriber, paper: Paper, value: int) -> None:
     if value == 0:
         Vote.objects.filter(subscriber=subscriber, paper=paper).delete()
     else:
-        Vote.objects.update_or_create(
-            subscriber=subscriber, paper=paper, defaults={"value": 1 if value > 0 else -1}
-        )
+        defaults = {"value": 1 if value > 0 else -1, **snapshot(paper)}
+        Vote.objects.update_or_create(subscriber=subscriber, paper=paper, defaults=defaults)
     _enqueue_training(subscriber.pk)
 
 

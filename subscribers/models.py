@@ -141,6 +141,10 @@ class Vote(models.Model):
     paper = models.ForeignKey("papers.Paper", on_delete=models.CASCADE, related_name="votes")
     value = models.SmallIntegerField(choices=[(1, "More like this"), (-1, "Less like this")])
     created_at = models.DateTimeField(auto_now=True)
+    # What the paper looked like when the reader last heard of it: news is what changed since.
+    seen_upvotes = models.PositiveIntegerField(default=0)
+    seen_code = models.BooleanField(default=False)
+    seen_project = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["subscriber", "paper"], name="unique_vote_per_paper")]
