@@ -21,7 +21,6 @@ from newsletter.stats import STAT_NAMES, edition_stats
 from papers.models import Paper
 from subscribers.models import Topic
 
-
 admin.site.site_header = "Paperboy curator console"
 admin.site.site_title = "Paperboy"
 admin.site.index_title = "Papers, topics, editions, subscribers and deliveries"

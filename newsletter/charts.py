@@ -52,8 +52,8 @@ def line_chart(chart_id: str, title: str, series: list[Series], unit: str = "") 
     ticks = sorted({0, len(points) // 2, len(points) - 1}) if points else []
     xlabels = format_html_join(
         "",
-        '<text x="{}" y="{}" class="xlabel">{}</text>',
-        ((x(i), HEIGHT - BOTTOM + 16, points[i][0].strftime("%d %b")) for i in ticks),
+        '<text x="{}" y="{}" text-anchor="{}">{}</text>',
+        ((x(i), HEIGHT - BOTTOM + 16, anchor(i, len(points)), points[i][0].strftime("%d %b")) for i in ticks),
     )
     lines = format_html_join(
         "",
@@ -77,6 +77,11 @@ def line_chart(chart_id: str, title: str, series: list[Series], unit: str = "") 
     return svg(chart_id, title, describe_lines(series, unit), grid + xlabels + lines + legend)
 
 
+def anchor(i: int, count: int) -> str:
+    """The first and last date labels align with the plot's edges, so neither is cut off."""
+    return "start" if i == 0 and count > 1 else "end" if i == count - 1 and count > 1 else "middle"
+
+
 def describe_lines(series: list[Series], unit: str) -> str:
     if not series or not series[0].points:
         return "No data."
@@ -97,7 +102,7 @@ def span(day: date) -> str:
 
 def bar_chart(chart_id: str, title: str, bars: list[tuple[str, int]]) -> SafeString:
     """Horizontal bars, one per label, longest first."""
-    row_h, label_w = 24, 200
+    row_h, label_w = 24, 250
     height = TOP + row_h * max(len(bars), 1) + 8
     top = nice_max(max((v for _, v in bars), default=0))
     scale = (WIDTH - label_w - RIGHT - 40) / top
@@ -110,7 +115,7 @@ def bar_chart(chart_id: str, title: str, bars: list[tuple[str, int]]) -> SafeStr
             (
                 label_w - 8,
                 TOP + row_h * i + 16,
-                name[:32],
+                name[:30],
                 label_w,
                 TOP + row_h * i + 4,
                 f"{value * scale:.1f}",

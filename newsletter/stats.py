@@ -6,11 +6,10 @@ Every function is a handful of aggregate queries, whatever the number of rows.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from anymail.signals import EventType
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 
-from newsletter.models import Delivery, DeliveryEvent, EspStatus
+from newsletter.models import Delivery, EspStatus
 from papers.models import PaperListing
 from subscribers.models import Status, Subscriber, Topic
 
@@ -110,13 +109,14 @@ def digests_sent_per_day(start: date, end: date) -> list[Series]:
 
 
 def bounce_and_complaint_rates(start: date, end: date) -> list[Series]:
-    """Per day, bounces and complaints reported by the ESP as a percentage of digests sent."""
-    sent = per_day(Delivery.objects.filter(status=Delivery.Status.SENT), "sent_at", start, end)
-    events = DeliveryEvent.objects.exclude(soft=True)
+    """Of the digests sent each day, the percentage the ESP reported bounced or complained about
+    (by the day the digest went out, so a late webhook still counts against its own day)."""
+    sent_rows = Delivery.objects.filter(status=Delivery.Status.SENT)
+    sent = per_day(sent_rows, "sent_at", start, end)
     bounced = per_day(
-        events.filter(event_type__in=[EventType.BOUNCED, EventType.REJECTED]), "received_at", start, end
+        sent_rows.filter(esp_status__in=[EspStatus.BOUNCED, EspStatus.REJECTED]), "sent_at", start, end
     )
-    complained = per_day(events.filter(event_type=EventType.COMPLAINED), "received_at", start, end)
+    complained = per_day(sent_rows.filter(esp_status=EspStatus.COMPLAINED), "sent_at", start, end)
 
     def rate(counts: dict[date, int], day: date) -> float:
         return round(100 * counts.get(day, 0) / sent[day], 2) if sent.get(day) else 0.0

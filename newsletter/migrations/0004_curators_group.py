@@ -22,9 +22,10 @@ CURATOR_PERMISSIONS = {
 def create_group(apps, schema_editor):
     # Permissions are normally created after all migrations ran; this one needs them now.
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        previous = getattr(app_config, "models_module", None)
+        app_config.models_module = previous or True  # create_permissions skips apps without models
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = previous
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     group, _ = Group.objects.get_or_create(name="Curators")

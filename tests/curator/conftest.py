@@ -1,4 +1,7 @@
+from importlib import import_module
+
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 
@@ -9,10 +12,18 @@ from tests.newsletter.personas import a_day_of_papers, alice, bob, released_edit
 SECRET = "esp:s3cret-hook"
 
 
+def curators_group() -> Group:
+    """The data migration's group; a transactional test before this one may have flushed it."""
+    migration = import_module("newsletter.migrations.0004_curators_group")
+    if not Group.objects.filter(name="Curators").exists():
+        migration.create_group(django_apps, None)
+    return Group.objects.get(name="Curators")
+
+
 def make_curator(username: str = "cora", email: str = "cora@example.test") -> User:
-    """A staff user whose only rights come from the Curators group (the data migration's)."""
+    """A staff user whose only rights come from the Curators group."""
     user = User.objects.create_user(username, email, "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name="Curators"))
+    user.groups.add(curators_group())
     return user
 
 
@@ -71,3 +82,7 @@ def send_now():
     yield
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_eager_propagates = False
+
+
+# The browser test's fixture (headless Chromium).
+from tests.browser import browser_page  # noqa: E402, F401

@@ -2,9 +2,10 @@
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -260,6 +261,8 @@ def test_run_again_queues_a_scrape_of_each_chosen_day(
 
 
 # --- login ----------------------------------------------------------------------------------------
+# Frozen: django-ratelimit counts in fixed windows, and a minute boundary would reset the count.
+@time_machine.travel(datetime(2026, 3, 4, 12, 0, 5, tzinfo=UTC), tick=False)
 def test_admin_login_is_rate_limited_per_client(client, settings, curator):
     settings.ADMIN_LOGIN_RATE = "3/m"
     for _ in range(3):
