@@ -9,7 +9,7 @@ from django.utils import timezone
 from newsletter.models import Delivery, DeliveryEvent, Edition, EspStatus
 from subscribers.default_topics import create_missing_topics
 from subscribers.models import Status, Subscriber, Topic
-from tests.browser import axe_violations, capture
+from tests.browser import DESKTOP, PHONE, SCREENSHOTS, axe_violations, capture
 from tests.curator.conftest import make_curator
 from tests.newsletter.personas import a_day_of_papers, alice, bob, carol, diffusion, released_edition, video
 
@@ -61,6 +61,22 @@ def a_month_of_activity() -> Edition:
     return edition
 
 
+def capture_preview(page, name: str, title: str) -> None:
+    """Like tests.browser.capture, but each width waits for the digest to be drawn in its iframe."""
+    from playwright.sync_api import expect
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    frame = page.frame_locator("iframe[title='HTML version of the digest']")
+    for label, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        page.set_viewport_size(viewport)
+        expect(frame.get_by_role("link", name=title)).to_be_visible()
+        # Two animation frames: the iframe has repainted at the new width.
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        if label == "phone":
+            assert page.evaluate("() => document.querySelector('#content-main').scrollWidth") <= 390
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+
+
 def log_in(page, base: str) -> None:
     page.goto(base + "/admin/login/")
     page.get_by_label("Username").fill("cora")
@@ -96,8 +112,8 @@ def test_a_curator_sees_the_dashboard_and_previews_an_edition(browser_page, live
     expect(frame.get_by_role("link", name="Text-to-Video Generation with Diffusion Models")).to_be_visible()
     assert "2 papers today" in page.locator(".preview-meta").inner_text()
     assert axe_violations(page) == []
-    capture(page, "curator-edition-preview")
+    capture_preview(page, "curator-edition-preview", "Text-to-Video Generation with Diffusion Models")
 
     page.goto(f"{live_server.url}/admin/newsletter/edition/{edition.pk}/preview/?persona=all-topics")
     expect(frame.get_by_role("link", name="Scaling Laws for Language Models")).to_be_visible()
-    capture(page, "curator-edition-preview-persona")
+    capture_preview(page, "curator-edition-preview-persona", "Scaling Laws for Language Models")
