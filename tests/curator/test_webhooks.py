@@ -237,3 +237,20 @@ def test_the_request_only_records_and_a_worker_applies(client, webhook_settings,
     assert Subscriber.objects.get(pk=delivery.subscriber_id).status == Status.ACTIVE
     assert apply_event(event.pk) == "suppressed: hard bounce"
     assert apply_event(event.pk) == "already applied"
+
+
+def test_events_whose_task_was_lost_are_applied_by_the_sweep(client, webhook_settings, sent_edition):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from newsletter.tasks import apply_lost_delivery_events_task
+
+    delivery = Delivery.objects.get(subscriber__email="alice@example.test")
+    with transaction.atomic():  # the on-commit task is never run: as if the broker was down
+        post(client, POSTMARK, postmark_bounce(delivery))
+    apply_lost_delivery_events_task()
+    assert DeliveryEvent.objects.get().processed_at is None  # too recent: its task may still come
+    DeliveryEvent.objects.update(received_at=timezone.now() - timedelta(minutes=11))
+    apply_lost_delivery_events_task()
+    assert DeliveryEvent.objects.get().outcome == "suppressed: hard bounce"
