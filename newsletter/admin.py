@@ -116,7 +116,9 @@ class EditionAdmin(admin.ModelAdmin):
     def hold(self, request: HttpRequest, queryset: QuerySet[Edition]) -> None:
         self.message_user(request, f"{hold_editions(queryset)} edition(s) held.", messages.SUCCESS)
 
-    @admin.action(description="Release: send at each reader's next delivery hour", permissions=["change"])
+    @admin.action(
+        description="Release (approve): send at each reader's next delivery hour", permissions=["change"]
+    )
     def release(self, request: HttpRequest, queryset: QuerySet[Edition]) -> None:
         self.message_user(request, f"{release_editions(queryset)} edition(s) released.", messages.SUCCESS)
 

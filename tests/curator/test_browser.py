@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from newsletter.models import Delivery, DeliveryEvent, Edition, EspStatus
+from papers.models import Paper, PaperListing
 from subscribers.default_topics import create_missing_topics
 from subscribers.models import Status, Subscriber, Topic
 from tests.browser import DESKTOP, PHONE, SCREENSHOTS, axe_violations, capture
@@ -117,3 +118,29 @@ def test_a_curator_sees_the_dashboard_and_previews_an_edition(browser_page, live
     page.goto(f"{live_server.url}/admin/newsletter/edition/{edition.pk}/preview/?persona=all-topics")
     expect(frame.get_by_role("link", name="Scaling Laws for Language Models")).to_be_visible()
     capture_preview(page, "curator-edition-preview-persona", "Scaling Laws for Language Models")
+
+
+def test_topic_matches_update_as_the_curator_types(browser_page, live_server):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    make_curator()
+    create_missing_topics(Topic)
+    today = timezone.localdate()
+    for n, title in enumerate(
+        ["Protein folding with diffusion", "Protein design at scale", "Weather nowcasting"]
+    ):
+        a_paper = Paper.objects.create(arxiv_id=f"2611.0000{n}", title=title, first_listed_on=today)
+        PaperListing.objects.create(paper=a_paper, listed_on=today)
+    topic = Topic.objects.create(name="Biology", slug="biology", include_terms="protein")
+
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/admin/subscribers/topic/{topic.pk}/change/")
+    matches = page.locator("#topic-matches")
+    expect(matches).to_contain_text("2 of the 3 papers listed in the last 7 days match")
+    page.get_by_label("Exclude terms").fill("diffusion")
+    expect(matches).to_contain_text("1 of the 3 papers")
+    expect(matches.get_by_role("link", name="Protein design at scale")).to_be_visible()
+    page.get_by_label("Include terms").fill("protein, weather")
+    expect(matches).to_contain_text("2 of the 3 papers")
+    assert Topic.objects.get(pk=topic.pk).include_terms == "protein"  # nothing saved while typing
