@@ -5,14 +5,24 @@ empty (with a warning); here an empty secret refuses every post instead, so the 
 be written by a stranger, whatever email backend is configured.
 """
 
+import json
+import logging
 from collections.abc import Callable
 from functools import wraps
 
 from anymail import urls as anymail_urls
-from anymail.exceptions import AnymailWebhookValidationFailure
+from anymail.exceptions import AnymailConfigurationError, AnymailWebhookValidationFailure
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    HttpResponseNotFound,
+)
 from django.urls import URLPattern
+
+logger = logging.getLogger(__name__)
 
 
 def require_webhook_secret(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -29,6 +39,15 @@ def require_webhook_secret(view: Callable[..., HttpResponse]) -> Callable[..., H
                 response["WWW-Authenticate"] = 'Basic realm="Paperboy ESP webhooks"'
                 return response
             return HttpResponseForbidden("Webhook signature does not match.")
+        except AnymailConfigurationError:
+            # Every ESP's URL is mounted; one whose keys are not set is not in use here.
+            return HttpResponseNotFound("This ESP's webhook is not configured.")
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError):
+            # An authenticated body that is not the ESP's JSON trips Anymail's parsers (found by
+            # fuzzing): a clear 400, logged with its trace. Database errors still answer 500, so
+            # the ESP retries those.
+            logger.exception("malformed ESP webhook payload")
+            return HttpResponseBadRequest("Malformed webhook payload.")
 
     return wrapped
 

@@ -1,4 +1,15 @@
+import os
+
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis profiles for tests that do not set their own case count: `fuzz` keeps the normal
+# suite fast, `long` (HYPOTHESIS_PROFILE=long, `make fuzz`) runs 10,000 cases per test.
+# database=None: no .hypothesis/ folder in the working tree; a failure prints its reproducer.
+_fuzz = {"deadline": None, "database": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
+settings.register_profile("fuzz", max_examples=40, **_fuzz)
+settings.register_profile("long", max_examples=10_000, **_fuzz)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fuzz"))
 
 
 @pytest.fixture(autouse=True)
