@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.mail import get_connection
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -69,6 +70,19 @@ def due_subscriber_ids(edition: Edition, now: datetime, ignore_time: bool = Fals
         )
         ids += due.values_list("pk", flat=True)
     return ids
+
+
+def in_profile_order(subscriber_ids: list[int]) -> list[int]:
+    """The ids with readers of the same preferences next to each other. Rows are created and
+    chunked in this order, so readers who get the same digest share a chunk and its worker
+    renders that digest once (newsletter.render.shared_digest)."""
+    readers = Subscriber.objects.filter(pk__in=subscriber_ids)
+    order = ["frequency", "max_papers", "include_trending", "min_upvotes"]
+    if connection.vendor == "postgresql":
+        readers = readers.annotate(topic_ids=ArrayAgg("topics__pk", order_by="topics__pk", default=[]))
+        order.append("topic_ids")
+    order += ["keywords", "excluded_keywords", "followed_authors", "pk"]
+    return list(readers.order_by(*order).values_list("pk", flat=True))
 
 
 # --- the tick ---------------------------------------------------------------------------------
@@ -143,7 +157,7 @@ def run_tick(
     close_finished_editions(edition)
     if edition is None:
         return result
-    due = due_subscriber_ids(edition, now, ignore_time)
+    due = in_profile_order(due_subscriber_ids(edition, now, ignore_time))
     result.due = len(due)
     ids = sorted(set(create_deliveries(edition, due)) | set(orphaned_pending_ids(edition, now)))
     result.queued = len(ids)
