@@ -34,6 +34,14 @@ def render_subject(name: str, context: Mapping[str, Any]) -> str:
     return " ".join(render_text(f"emails/{name}-subject.txt", context).split())
 
 
+def checked_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """A copy of `headers`; HeaderInjectionError if a name or value holds a line break."""
+    for key, value in headers.items():
+        if "\n" in value or "\r" in value or "\n" in key or "\r" in key:
+            raise HeaderInjectionError(f"line break in header {key!r}")
+    return dict(headers)
+
+
 def build_email(
     name: str,
     context: Mapping[str, Any],
@@ -44,22 +52,25 @@ def build_email(
     connection: BaseEmailBackend | None = None,
 ) -> EmailMultiAlternatives:
     """Render the `name` trio into a multipart/alternative message (text first, then HTML)."""
-    headers = dict(headers or {})
-    for key, value in headers.items():
-        if "\n" in value or "\r" in value or "\n" in key or "\r" in key:
-            raise HeaderInjectionError(f"line break in header {key!r}")
-    context = {"site_url": settings.SITE_URL, "postal_address": settings.POSTAL_ADDRESS, **context}
+    headers = checked_headers(headers or {})
+    subject, text, html = render_parts(name, context)
     message = EmailMultiAlternatives(
-        subject=render_subject(name, context),
-        body=render_text(f"emails/{name}.txt", context),
+        subject=subject,
+        body=text,
         from_email=from_email or settings.DEFAULT_FROM_EMAIL,
         to=list(to),
         headers=headers,
         connection=connection,
     )
-    html = render_to_string(f"emails/{name}.html", context)
-    message.attach_alternative(_INLINER.inline(html), "text/html")
+    message.attach_alternative(html, "text/html")
     return message
+
+
+def render_parts(name: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
+    """The trio rendered: subject line, text body, HTML body with its CSS inlined."""
+    context = {"site_url": settings.SITE_URL, "postal_address": settings.POSTAL_ADDRESS, **context}
+    html = render_to_string(f"emails/{name}.html", context)
+    return render_subject(name, context), render_text(f"emails/{name}.txt", context), _INLINER.inline(html)
 
 
 def send_email(name: str, context: Mapping[str, Any], to: Sequence[str], **kwargs: Any) -> None:

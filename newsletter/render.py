@@ -1,7 +1,11 @@
 """Turning a ranked digest into the email a reader gets (and the page "view in browser" shows)."""
 
 import re
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
 from email.utils import make_msgid
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -9,8 +13,9 @@ from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
+from django.utils.html import escape
 
-from newsletter.emails import build_email
+from newsletter.emails import build_email, checked_headers, render_parts
 from newsletter.models import Delivery, Edition
 from newsletter.ranking import Ranked
 from papers.models import Paper
@@ -71,8 +76,8 @@ def paper_context(item: Ranked) -> dict:
     }
 
 
-def digest_context(delivery: Delivery, items: list[Ranked], weekly: bool) -> dict:
-    subscriber, edition = delivery.subscriber, delivery.edition
+def shared_context(edition: Edition, items: list[Ranked], weekly: bool) -> dict:
+    """What every reader of these items gets alike."""
     titles = [" ".join(i.paper.title.split()) for i in items[1:3]]
     return {
         "subject": digest_subject(items, weekly),
@@ -80,11 +85,25 @@ def digest_context(delivery: Delivery, items: list[Ranked], weekly: bool) -> dic
         "edition": edition,
         "weekly": weekly,
         "items": [paper_context(i) for i in items],
-        "subscriber": subscriber,
+    }
+
+
+def personal_values(delivery: Delivery) -> dict[str, str]:
+    """What only this reader gets: their address and their signed links."""
+    subscriber = delivery.subscriber
+    return {
+        "email": subscriber.email,
         "manage_url": manage_url(subscriber),
         "unsubscribe_url": unsubscribe_url(subscriber),
         "view_url": view_url(delivery),
     }
+
+
+def digest_context(delivery: Delivery, items: list[Ranked], weekly: bool) -> dict:
+    """The whole context of one reader's digest (the one-by-one way: see build_digest)."""
+    values = personal_values(delivery)
+    subscriber = SimpleNamespace(email=values.pop("email"))
+    return {**shared_context(delivery.edition, items, weekly), "subscriber": subscriber, **values}
 
 
 def digest_headers(delivery: Delivery) -> dict[str, str]:
@@ -101,18 +120,97 @@ def digest_headers(delivery: Delivery) -> dict[str, str]:
     return headers
 
 
+# --- one render per distinct digest ------------------------------------------------------------
+# Readers sent the same papers for the same reasons get the same email but for their address and
+# links. So the templates are rendered (and the CSS inlined) once per distinct digest, with slots
+# where the personal values go, and each reader's copy is the slots filled in: a few string
+# replacements instead of a template render. The slot marker is random per process, so no text
+# from a paper can fake one.
+_SLOT_MARK = f"pbslot{secrets.token_hex(8)}"
+RENDER_CACHE_SIZE = 256
+
+
+def slot(name: str) -> str:
+    return f"{_SLOT_MARK}.{name}.{_SLOT_MARK}"
+
+
+@dataclass(frozen=True)
+class SharedDigest:
+    subject: str
+    text: str
+    html: str
+
+
+_rendered: OrderedDict[tuple, SharedDigest] = OrderedDict()
+
+
+def paper_fingerprint(item: Ranked) -> tuple:
+    """Everything of an item the templates show, so a changed paper is a different digest."""
+    p = item.paper
+    return (p.pk, p.arxiv_id, p.title, tuple(map(str, p.authors)), p.ai_summary, p.abstract, p.upvotes,
+            p.github_repo, p.project_page, item.reasons)  # fmt: skip
+
+
+def shared_digest(edition: Edition, items: list[Ranked], weekly: bool) -> SharedDigest:
+    """The digest with slots for the personal values, from a per-process LRU cache."""
+    key = (
+        edition.pk, edition.listed_on, edition.curator_note, weekly, settings.SITE_URL,
+        settings.POSTAL_ADDRESS, tuple(paper_fingerprint(i) for i in items),
+    )  # fmt: skip
+    found = _rendered.get(key)
+    if found is not None:
+        _rendered.move_to_end(key)
+        return found
+    context = {
+        **shared_context(edition, items, weekly),
+        "subscriber": SimpleNamespace(email=slot("email")),
+        **{name: slot(name) for name in ("manage_url", "unsubscribe_url", "view_url")},
+    }
+    found = _rendered[key] = SharedDigest(*render_parts("digest", context))
+    if len(_rendered) > RENDER_CACHE_SIZE:
+        _rendered.popitem(last=False)
+    return found
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    for name, value in values.items():
+        template = template.replace(slot(name), value)
+    return template
+
+
 def build_digest(
     delivery: Delivery, items: list[Ranked], weekly: bool, connection: BaseEmailBackend | None = None
 ) -> EmailMultiAlternatives:
-    context = digest_context(delivery, items, weekly)
+    shared = shared_digest(delivery.edition, items, weekly)
+    values = personal_values(delivery)
+    message = EmailMultiAlternatives(
+        subject=shared.subject,
+        body=fill(shared.text, values),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[delivery.subscriber.email],
+        headers=checked_headers(digest_headers(delivery)),
+        connection=connection,
+    )
+    # Escaped for both text and attribute positions in the HTML.
+    message.attach_alternative(fill(shared.html, {k: escape(v) for k, v in values.items()}), "text/html")
+    # Anymail passes these to the ESP, which echoes them in webhooks: the id, never personal data.
+    message.metadata = {"delivery_id": str(delivery.pk)}
+    message.tags = ["digest"]
+    return message
+
+
+def build_digest_one_by_one(
+    delivery: Delivery, items: list[Ranked], weekly: bool, connection: BaseEmailBackend | None = None
+) -> EmailMultiAlternatives:
+    """The same email rendered from the templates for this reader alone: the reference the
+    cached path is tested against, and the benchmark's naive baseline."""
     message = build_email(
         "digest",
-        context,
+        digest_context(delivery, items, weekly),
         [delivery.subscriber.email],
         headers=digest_headers(delivery),
         connection=connection,
     )
-    # Anymail passes these to the ESP, which echoes them in webhooks: the id, never personal data.
     message.metadata = {"delivery_id": str(delivery.pk)}
     message.tags = ["digest"]
     return message

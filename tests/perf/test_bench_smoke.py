@@ -1,0 +1,59 @@
+"""Small runs of the committed benchmarks, so they cannot rot: the real send path on worker
+processes, and gunicorn loaded by wrk. Figures are not asserted (speed is measured by the
+commands themselves); what is asserted is that each run completes and is correct."""
+
+import json
+import socket
+
+import pytest
+from django.core.management import call_command
+
+from newsletter.bench import BENCH_DOMAIN
+from newsletter.models import Delivery
+from subscribers.models import Subscriber
+from tests.services import require_postgres, require_program, require_redis
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def last_json_line(out: str) -> dict:
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_bench_digests_sends_every_due_digest_exactly_once_on_real_workers(capsys):
+    require_postgres()
+    require_redis()
+    call_command("bench_digests", "--subscribers", "120", "--naive-sample", "20", "--chunk-size", "25")
+    result = last_json_line(capsys.readouterr().out)
+    assert result["subscribers"] == 120
+    assert result["sent"] + result["skipped"] == 120
+    assert result["sent"] > 100  # most synthetic readers match something
+    assert (result["duplicates"], result["missing"]) == (0, 0)
+    # Chunks of 10 and of 25 readers, with different topic mixes, cost the same queries.
+    assert result["queries_per_chunk"] == result["queries_per_small_chunk"]
+    for key in ("wall_s", "digests_per_s", "naive_digests_per_s", "speedup", "p95_ms_per_digest",
+                "peak_rss_mb", "html_kb_p95"):  # fmt: skip
+        assert result[key] > 0, key
+    # Nothing of the run is left behind.
+    assert not Subscriber.objects.filter(email__endswith=f"@{BENCH_DOMAIN}").exists()
+    assert not Delivery.objects.exists()
+
+
+def test_bench_web_posts_valid_signups_and_one_click_unsubscribes_through_gunicorn(capsys):
+    require_postgres()
+    require_redis()
+    require_program("wrk")
+    call_command("bench_web", "--duration", "3", "--requests", "40", "--port", str(free_port()))
+    result = last_json_line(capsys.readouterr().out)
+    for name in ("signup", "unsubscribe"):
+        phase = result[name]
+        assert phase["requests"] >= 40, phase
+        assert phase["errors"] == 0, phase
+        assert 0 < phase["p50_ms"] <= phase["p95_ms"] <= phase["p99_ms"], phase
+    assert not Subscriber.objects.filter(email__endswith=f"@{BENCH_DOMAIN}").exists()
