@@ -51,3 +51,26 @@ format: install-dev
 
 clean:
 	rm -rf var/ staticfiles/ .pytest_cache .ruff_cache
+
+# --- Benchmarks (README: Performance) ---------------------------------------------------------
+# Their own PostgreSQL database and Redis db, production settings (DEBUG off). Each stops by itself
+# and prints one JSON line last. `make bench-digests BENCH_SUBSCRIBERS=10000` for a shorter run.
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
+BENCH_DB ?= paperboy_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/8
+BENCH_SUBSCRIBERS ?= 100000
+BENCH_ENV = DATABASE_URL=$(BENCH_PG)/$(BENCH_DB) REDIS_URL=$(BENCH_REDIS_URL) DEBUG=0 \
+	SECRET_KEY=bench-only-not-a-secret ALLOWED_HOSTS=127.0.0.1
+
+.PHONY: bench-db bench-digests bench-web
+bench-db: install
+	@psql "$(BENCH_PG)/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DB)'" | grep -q 1 \
+		|| psql "$(BENCH_PG)/postgres" -qc "CREATE DATABASE $(BENCH_DB)"
+	$(BENCH_ENV) $(BIN)/python manage.py migrate --noinput -v 0
+
+bench-digests: bench-db
+	$(BENCH_ENV) $(BIN)/python manage.py bench_digests --subscribers $(BENCH_SUBSCRIBERS) $(BENCH_ARGS)
+
+# Needs wrk (Debian: apt-get install wrk).
+bench-web: bench-db
+	$(BENCH_ENV) $(BIN)/python manage.py bench_web $(BENCH_ARGS)
