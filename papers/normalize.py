@@ -16,7 +16,8 @@ _NEW_ID = re.compile(r"(?P<yy>\d{2})(?P<mm>\d{2})\.(?P<num>\d{4,5})(?:v\d+)?")
 _OLD_ID = re.compile(r"(?P<archive>[a-z][a-z-]*(?:\.[A-Z]{2})?)/(?P<yy>\d{2})(?P<mm>\d{2})\d{3}(?:v\d+)?")
 _ID_PREFIX = re.compile(r"^(?:arxiv:|https?://arxiv\.org/(?:abs|pdf)/)", re.IGNORECASE)
 _VERSION = re.compile(r"v\d+$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 and C1 controls: never text, and forbidden in HTML pages (C1 found by fuzzing the page).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 MAX_URL_LENGTH = 500
 MAX_NAME_LENGTH = 200
