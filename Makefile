@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test lint format install install-dev migrate clean
+.PHONY: run test lint format install install-dev migrate clean fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ test: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Long fuzzing (HYPOTHESIS_PROFILE=long): 10,000 cases per property, for the scraper (mutated
+# real pages through the store) and every form and endpoint of the web app.
+fuzz: install-dev
+	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/security/test_scraper_fuzz.py \
+		tests/security/test_web_fuzz.py $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
