@@ -68,6 +68,16 @@ class TopicsField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Topic) -> str:
         return obj.name
 
+    def _check_values(self, value):  # type: ignore[override]
+        # An id past 64 bits overflows SQLite's integers (a 500, found by fuzzing): no real id is
+        # that long, so it is an invalid choice like any other.
+        for pk in value:
+            if len(str(pk)) > 18:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
+
 
 class SignupForm(SingleLineMixin, BotTrapMixin):
     email = forms.EmailField(
