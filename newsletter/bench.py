@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -174,7 +174,6 @@ class Result:
     duplicates: int = 0
     missing: int = 0
     setup_s: float = 0.0
-    notes: list[str] = field(default_factory=list)
 
 
 def percentile(values: list[float], q: float) -> float:
