@@ -61,7 +61,7 @@ def record(name: str, data) -> None:
 def test_spamassassin_scores_a_real_digest_at_most_half_a_point(tmp_path):
     spamassassin = require_program("spamassassin")
     require_captures()
-    call_command("sample_digest", papers=20, out=tmp_path, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("sample_digest", papers=50, out=tmp_path, stdout=open("/dev/null", "w"))  # noqa: SIM115
     result = subprocess.run(
         [spamassassin, "-L", "-t"],
         input=(tmp_path / "digest.eml").read_bytes(),
