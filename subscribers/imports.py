@@ -71,7 +71,7 @@ def import_subscribers(
             SignupChoices(email=email, topics=topics, frequency=Frequency.DAILY),
             Consent(ip=None, user_agent=f"admin import by {curator}"[:500]),
         )
-        Subscriber.objects.filter(email__iexact=email).update(
+        Subscriber.objects.with_email(email).update(
             consent_text=consent_note.strip(), consent_version=IMPORT_CONSENT_VERSION
         )
         if outcome == "confirmation-sent":
@@ -92,7 +92,7 @@ def skip_reason(email: str, seen: set[str]) -> str:
         return "listed twice"
     if is_suppressed(email):
         return "erased at its owner's request"
-    existing = Subscriber.objects.filter(email__iexact=email).first()
+    existing = Subscriber.objects.with_email(email).first()
     if existing is not None:
         return f"already a subscriber ({existing.get_status_display().lower()})"
     return ""

@@ -62,6 +62,13 @@ def validate_single_line(value: str) -> None:
         raise ValidationError("Line breaks are not allowed here.")
 
 
+class SubscriberQuerySet(models.QuerySet):
+    def with_email(self, email: str) -> "SubscriberQuerySet":
+        """Case-insensitive, through the unique index on LOWER(email) (email__iexact would
+        compile to UPPER(...) = UPPER(...) and scan the whole table)."""
+        return self.alias(email_lower=Lower("email")).filter(email_lower=email.lower())
+
+
 class Subscriber(models.Model):
     """A reader. Links in emails name `public_id`, never the address; statuses other than
     active are never sent a digest."""
@@ -105,6 +112,8 @@ class Subscriber(models.Model):
     feed_key = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SubscriberQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -95,7 +95,7 @@ def _sign_up(choices: SignupChoices, consent: Consent) -> str:
     email = normalise_email(choices.email)
     if is_suppressed(email):
         return "suppressed"
-    subscriber = Subscriber.objects.select_for_update().filter(email__iexact=email).first()
+    subscriber = Subscriber.objects.select_for_update().with_email(email).first()
     if subscriber is not None and subscriber.status in NEVER_MAIL:
         return "never-mail"
     if subscriber is not None and subscriber.status in (Status.ACTIVE, Status.PAUSED):
@@ -142,7 +142,7 @@ def request_manage_link(email: str) -> str:
     """Mail the owner of `email` a link to their preferences (or, if still pending, a fresh
     confirmation). Same page for every address, as for sign-up."""
     email = normalise_email(email)
-    subscriber = Subscriber.objects.filter(email__iexact=email).first()
+    subscriber = Subscriber.objects.with_email(email).first()
     if subscriber is None or subscriber.status in NEVER_MAIL or is_suppressed(email):
         return "nothing"
     kind = "confirm" if subscriber.status == Status.PENDING else "manage-link"
