@@ -45,7 +45,9 @@ def build_site(text: str = "") -> Site:
             abstract=f"We segment images with a vision transformer.{marked} Results are strong.",
             authors=[f"Ada Lovelace{marked}", "Alan Turing", "Grace Hopper", "Edsger Dijkstra"],
         ),
-        paper("2603.04002", "Image Segmentation at Scale", 40, abstract=f"Segmenting images.{marked}"),
+        paper(
+            "2603.04002", f"Image Segmentation at Scale{marked}", 40, abstract=f"Segmenting images.{marked}"
+        ),
         paper("2603.04003", "Scaling Laws for Language Models", 300),
     ]
     alice = reader(
