@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test lint format install install-dev migrate clean fuzz
+.PHONY: run test lint format install install-dev migrate clean fuzz reliability
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ test: install-dev
 fuzz: install-dev
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/security/test_scraper_fuzz.py \
 		tests/security/test_web_fuzz.py $(PYTEST_ARGS)
+
+# Fault scenarios with real worker processes, 20 runs each (2 in the normal suite).
+# Needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL as .ci/run does.
+reliability: install-dev
+	RELIABILITY_RUNS=20 REQUIRE_SERVICES=1 $(BIN)/pytest tests/reliability $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -260,8 +260,8 @@ DIGEST_CHUNK_SIZE = env.int("DIGEST_CHUNK_SIZE", default=200)
 DIGEST_MAX_ATTEMPTS = env.int("DIGEST_MAX_ATTEMPTS", default=5)
 # Optional mailto in List-Unsubscribe, beside the one-click https URL.
 UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="")
-# A dead worker's claimed digests are recovered this long after its last sign of life.
-DIGEST_CLAIM_TTL = env.int("DIGEST_CLAIM_TTL", default=120)
+# A dead worker's digests are settled from the journal this long after its task's time limit.
+DIGEST_RECOVERY_GRACE = env.int("DIGEST_RECOVERY_GRACE", default=60)
 # How long the per-message journal of a chunk is kept (long enough to outlive any recovery).
 DIGEST_JOURNAL_TTL = env.int("DIGEST_JOURNAL_TTL", default=2 * 24 * 3600)
 

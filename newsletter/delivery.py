@@ -25,9 +25,11 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from newsletter import journal
 from newsletter.editions import build_due_edition, close_finished_editions, current_edition, editions_of_week
 from newsletter.models import Delivery, Edition, SentPaper
 from newsletter.ranking import Candidate, Ranked, candidates_of, profile_of, rank
+from newsletter.recovery import recover_abandoned
 from newsletter.render import build_digest, is_weekly
 from papers.models import Paper
 from subscribers.feedback import learned_of
@@ -114,15 +116,6 @@ def chunked(ids: list[int], size: int) -> Iterable[list[int]]:
         yield ids[start : start + size]
 
 
-def reap_stuck_deliveries(now: datetime) -> int:
-    """A row still 'sending' after the longest a task may run was claimed by a worker that
-    died: it may or may not have gone out, so it becomes 'unknown' and is never resent."""
-    limit = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-    return Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_at__lt=limit).update(
-        status=Delivery.Status.UNKNOWN, error="claimed but never confirmed (worker lost?)"
-    )
-
-
 def orphaned_pending_ids(edition: Edition, now: datetime) -> list[int]:
     """Pending rows whose task was lost (never claimed, or a retry that never came back)."""
     never_claimed = Q(claimed_at__isnull=True, created_at__lt=now - timedelta(minutes=15))
@@ -153,13 +146,15 @@ def run_tick(
     """One tick: settle today's edition if due, create the due deliveries, dispatch chunks."""
     build_due_edition(now)
     edition = edition or current_edition(now)
-    result = TickResult(edition, unknown=reap_stuck_deliveries(now))
+    recovered = recover_abandoned(now)
+    result = TickResult(edition, unknown=recovered.unknown)
     close_finished_editions(edition)
     if edition is None:
         return result
     due = in_profile_order(due_subscriber_ids(edition, now, ignore_time))
     result.due = len(due)
-    ids = sorted(set(create_deliveries(edition, due)) | set(orphaned_pending_ids(edition, now)))
+    ids = set(create_deliveries(edition, due)) | set(orphaned_pending_ids(edition, now))
+    ids = sorted(ids | set(recovered.pending))
     result.queued = len(ids)
     if ids and edition.status == Edition.Status.SCHEDULED:
         Edition.objects.filter(pk=edition.pk, status=Edition.Status.SCHEDULED).update(
@@ -259,9 +254,19 @@ def send_chunk(delivery_ids: list[int], give_up: bool = False) -> Counts:
     """Claim, rank, render and send the chunk over one connection; record every outcome in
     bulk. Rows that failed transiently go back to pending and are returned for a retry;
     with give_up they fail instead."""
-    deliveries = load_claimed(claim(delivery_ids))
+    token = claim(delivery_ids)
+    deliveries = load_claimed(token)
     counts = Counts()
     if not deliveries:
+        return counts
+    try:
+        journal.record_claimed([d.pk for d in deliveries])
+    except Exception as exc:  # cache down: release the claim rather than send blind
+        log.warning("delivery journal unavailable, chunk released for a retry: %r", exc)
+        Delivery.objects.filter(claim_token=token, status=Delivery.Status.SENDING).update(
+            status=Delivery.Status.PENDING, claim_token=""
+        )
+        counts.retry = [d.pk for d in deliveries]
         return counts
     context = ChunkContext(deliveries)
     sent_papers: list[SentPaper] = []
@@ -286,6 +291,12 @@ def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers:
     delivery.items = [{"paper": i.paper.pk, "reasons": list(i.reasons)} for i in items]
     message = build_digest(delivery, items, is_weekly(delivery.subscriber), connection=connection)
     try:
+        # Journal first: a mail handed over without a journal entry could be sent twice after a crash.
+        journal.record_handing(delivery.pk)
+    except Exception as exc:  # cache down: do not send blind, retry later
+        delivery.error = f"delivery journal unavailable: {exc!r}"[:2000]
+        return Outcome.RETRY
+    try:
         message.send()
     except Exception as exc:  # classified below: every failure is recorded on its row
         log.warning("digest %s to subscriber %s failed: %r", delivery.pk, delivery.subscriber_id, exc)
@@ -295,10 +306,18 @@ def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers:
     delivery.sent_at = timezone.now()
     delivery.error = ""
     delivery.esp_message_id = esp_message_id(message)
+    record_sent_in_journal(delivery)
     sent_papers += [
         SentPaper(subscriber_id=delivery.subscriber_id, paper=i.paper, delivery=delivery) for i in items
     ]
     return Delivery.Status.SENT
+
+
+def record_sent_in_journal(delivery: Delivery) -> None:
+    try:
+        journal.record_sent(delivery.pk, delivery.esp_message_id, delivery.items)
+    except Exception as exc:  # the ledger still records it when the chunk ends; only a crash would not
+        log.warning("journal unavailable after sending digest %s: %r", delivery.pk, exc)
 
 
 def esp_message_id(message) -> str:

@@ -1,12 +1,16 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from newsletter.delivery import latest_delivery_moment, reap_stuck_deliveries, run_tick, send_chunk
+from newsletter import journal
+from newsletter.delivery import latest_delivery_moment, run_tick, send_chunk
 from newsletter.models import Delivery, Edition, SentPaper
+from newsletter.recovery import recover_abandoned
+from papers.models import Paper
 from subscribers.models import Status
 from tests.newsletter.personas import DAY, a_day_of_papers, alice, bob, carol, reader, released_edition, topic
 
@@ -144,23 +148,44 @@ def test_the_last_attempt_fails_instead_of_retrying(smtp_server):
     assert a.status == Status.ACTIVE  # a temporary failure never suppresses
 
 
-def test_a_row_stuck_in_sending_becomes_unknown_and_is_not_resent(smtp_server, settings):
-    alice()
+def stuck_rows(names: list[str]) -> tuple[list[Delivery], datetime]:
+    """Readers' rows claimed by a worker that then died, and a time when its task is over."""
+    for name in names:
+        reader(f"{name}@example.test", [topic("video", "video generation")])
     a_day_of_papers()
     edition = released_edition(at=RELEASED)
-    chunks: list[list[int]] = []
-    run_tick(utc(2026, 3, 5, 13), chunks.append, edition, ignore_time=True)
-    Delivery.objects.update(status=Delivery.Status.SENDING, claimed_at=utc(2026, 3, 5, 13))
-    assert (
-        reap_stuck_deliveries(utc(2026, 3, 5, 13) + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)) == 0
+    run_tick(utc(2026, 3, 5, 13), lambda chunk: None, edition, ignore_time=True)
+    Delivery.objects.update(
+        status=Delivery.Status.SENDING, claim_token="dead", claimed_at=utc(2026, 3, 5, 13)
     )
-    assert (
-        reap_stuck_deliveries(utc(2026, 3, 5, 13) + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 61))
-        == 1
-    )
-    send_chunk(chunks[0])
-    tick(utc(2026, 3, 5, 14), ignore_time=True)
-    assert smtp_server.messages == []
+    rows = list(Delivery.objects.order_by("subscriber__email"))
+    task_over = django_settings.CELERY_TASK_TIME_LIMIT + django_settings.DIGEST_RECOVERY_GRACE + 1
+    return rows, utc(2026, 3, 5, 13) + timedelta(seconds=task_over)
+
+
+def test_a_dead_workers_rows_are_settled_from_the_journal_once_its_task_is_over(smtp_server, settings):
+    (claimed, handing, sent, lost), after = stuck_rows(["a-claimed", "b-handing", "c-sent", "d-lost"])
+    paper = Paper.objects.get(arxiv_id="2603.03041")
+    journal.record_claimed([claimed.pk, handing.pk, sent.pk])
+    journal.record_handing(handing.pk)
+    journal.record_sent(sent.pk, "<msg@x>", [{"paper": paper.pk, "reasons": ["r"]}])
+    assert recover_abandoned(after - timedelta(seconds=2)).pending == []  # its task may still run
+    tick(after)  # settles them, and sends the never-attempted one, and only it
+    status = dict(Delivery.objects.values_list("pk", "status"))
+    assert status == {claimed.pk: "sent", handing.pk: "unknown", sent.pk: "sent", lost.pk: "unknown"}
+    assert [m["To"] for m in smtp_server.messages] == ["a-claimed@example.test"]
+    assert SentPaper.objects.filter(delivery=sent).count() == 1
+
+
+def test_an_unreadable_journal_leaves_nothing_to_resend(smtp_server, settings):
+    _, after = stuck_rows(["a"])
+    # Nothing listens on port 9: the cache (the journal) is down.
+    redis_down = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:9/0",
+    }
+    settings.CACHES = {"default": redis_down}
+    assert recover_abandoned(after).unknown == 1
     assert Delivery.objects.get().status == Delivery.Status.UNKNOWN
 
 

@@ -1,0 +1,46 @@
+"""A per-message journal of each chunk being sent, kept in the cache (Redis in production).
+
+The ledger is written in bulk when a chunk ends, so the queries per chunk stay constant. If the
+worker dies mid-chunk, its rows stay "sending"; once the task's time limit has passed, the
+journal tells them apart (newsletter.recovery):
+- "claimed": never attempted, so pending again;
+- "handing": being handed to the mail server at the crash, it may have gone out: unknown;
+- "sent": went out, recorded as sent with the papers it held;
+- no entry at all (the journal was lost): nothing is known, so unknown, never resent.
+"""
+
+import json
+
+from django.conf import settings
+from django.core.cache import cache
+
+CLAIMED = "claimed"
+HANDING = "handing"
+SENT = "sent"
+
+
+def _key(delivery_id: int) -> str:
+    return f"paperboy:delivery:{delivery_id}"
+
+
+def _write(entries: dict[int, dict]) -> None:
+    cache.set_many({_key(i): json.dumps(e) for i, e in entries.items()}, timeout=settings.DIGEST_JOURNAL_TTL)
+
+
+def record_claimed(delivery_ids: list[int]) -> None:
+    _write({delivery_id: {"phase": CLAIMED} for delivery_id in delivery_ids})
+
+
+def record_handing(delivery_id: int) -> None:
+    """Just before the message is handed to the mail server."""
+    _write({delivery_id: {"phase": HANDING}})
+
+
+def record_sent(delivery_id: int, esp_message_id: str, items: list[dict]) -> None:
+    _write({delivery_id: {"phase": SENT, "esp": esp_message_id, "items": items}})
+
+
+def read(delivery_ids: list[int]) -> dict[int, dict]:
+    """The journal entries of these rows; a row the journal does not know is absent."""
+    found = cache.get_many([_key(i) for i in delivery_ids])
+    return {int(key.rsplit(":", 1)[1]): json.loads(value) for key, value in found.items()}
