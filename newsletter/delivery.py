@@ -33,7 +33,8 @@ from newsletter.recovery import recover_abandoned
 from newsletter.render import build_digest, is_weekly
 from papers.models import Paper
 from subscribers.feedback import learned_of
-from subscribers.models import Frequency, Status, Subscriber
+from subscribers.followups import News, mark_told, news_for
+from subscribers.models import Frequency, Status, Subscriber, Vote
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +233,15 @@ class ChunkContext:
         ).values_list("subscriber_id", "paper_id")
         for subscriber_id, paper_id in pairs:
             self.sent.setdefault(subscriber_id, set()).add(paper_id)
+        # News on papers each reader liked, and the votes to mark as told once sent.
+        self.news = news_for(d.subscriber_id for d in deliveries)
+        self.told: list[Vote] = []
+
+    def news_of(self, delivery: Delivery) -> list[News]:
+        return [news for _, news in self.news.get(delivery.subscriber_id, [])]
+
+    def mark_sent(self, delivery: Delivery) -> None:
+        self.told += [vote for vote, _ in self.news.get(delivery.subscriber_id, [])]
 
     def rank_for(self, delivery: Delivery) -> list[Ranked]:
         subscriber = delivery.subscriber
@@ -280,6 +290,8 @@ def send_chunk(delivery_ids: list[int], give_up: bool = False) -> Counts:
     finally:
         connection.close()
     record_outcomes(deliveries, sent_papers, bounced)
+    if context.told:
+        mark_told(context.told)
     return counts
 
 
@@ -289,7 +301,8 @@ def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers:
         delivery.status = Delivery.Status.SKIPPED
         return Delivery.Status.SKIPPED
     delivery.items = [{"paper": i.paper.pk, "reasons": list(i.reasons)} for i in items]
-    message = build_digest(delivery, items, is_weekly(delivery.subscriber), connection=connection)
+    weekly = is_weekly(delivery.subscriber)
+    message = build_digest(delivery, items, weekly, connection=connection, news=context.news_of(delivery))
     try:
         # Journal first: a mail handed over without a journal entry could be sent twice after a crash.
         journal.record_handing(delivery.pk)
@@ -307,6 +320,7 @@ def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers:
     delivery.error = ""
     delivery.esp_message_id = esp_message_id(message)
     record_sent_in_journal(delivery)
+    context.mark_sent(delivery)
     sent_papers += [
         SentPaper(subscriber_id=delivery.subscriber_id, paper=i.paper, delivery=delivery) for i in items
     ]

@@ -3,6 +3,7 @@
 import re
 import secrets
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
 from types import SimpleNamespace
@@ -19,8 +20,9 @@ from newsletter.emails import build_email, checked_headers, render_parts
 from newsletter.models import Delivery, Edition
 from newsletter.ranking import Ranked
 from papers.models import Paper
+from subscribers.followups import News
 from subscribers.models import Subscriber
-from subscribers.tokens import list_unsubscribe_headers, manage_url, unsubscribe_url
+from subscribers.tokens import feedback_url, list_unsubscribe_headers, manage_url, unsubscribe_url
 
 SUBJECT_MAX = 78
 AUTHORS_SHOWN = 3
@@ -76,8 +78,8 @@ def paper_context(item: Ranked) -> dict:
     }
 
 
-def shared_context(edition: Edition, items: list[Ranked], weekly: bool) -> dict:
-    """What every reader of these items gets alike."""
+def shared_context(edition: Edition, items: list[Ranked], weekly: bool, news: Sequence[News] = ()) -> dict:
+    """What every reader of these items gets alike (feedback links are slots: see shared_digest)."""
     titles = [" ".join(i.paper.title.split()) for i in items[1:3]]
     return {
         "subject": digest_subject(items, weekly),
@@ -85,25 +87,46 @@ def shared_context(edition: Edition, items: list[Ranked], weekly: bool) -> dict:
         "edition": edition,
         "weekly": weekly,
         "items": [paper_context(i) for i in items],
+        "news": list(news),
     }
 
 
-def personal_values(delivery: Delivery) -> dict[str, str]:
+def feedback_slots(items: list[Ranked]) -> dict[str, tuple[int, int]]:
+    """The per-paper "more / less like this" links: slot name -> (paper id, vote)."""
+    slots = {}
+    for item in items:
+        slots[f"more{item.paper.pk}"] = (item.paper.pk, 1)
+        slots[f"less{item.paper.pk}"] = (item.paper.pk, -1)
+    return slots
+
+
+def personal_values(delivery: Delivery, items: list[Ranked] = ()) -> dict[str, str]:
     """What only this reader gets: their address and their signed links."""
     subscriber = delivery.subscriber
-    return {
+    values = {
         "email": subscriber.email,
         "manage_url": manage_url(subscriber),
         "unsubscribe_url": unsubscribe_url(subscriber),
         "view_url": view_url(delivery),
     }
+    for name, (paper_id, vote) in feedback_slots(items).items():
+        values[name] = feedback_url(subscriber, paper_id, vote)
+    return values
 
 
-def digest_context(delivery: Delivery, items: list[Ranked], weekly: bool) -> dict:
+def with_feedback(context: dict, links: Callable[[str], str]) -> dict:
+    for item in context["items"]:
+        pk = item["paper"].pk
+        item["more_url"], item["less_url"] = links(f"more{pk}"), links(f"less{pk}")
+    return context
+
+
+def digest_context(delivery: Delivery, items: list[Ranked], weekly: bool, news: Sequence[News] = ()) -> dict:
     """The whole context of one reader's digest (the one-by-one way: see build_digest)."""
-    values = personal_values(delivery)
+    values = personal_values(delivery, items)
     subscriber = SimpleNamespace(email=values.pop("email"))
-    return {**shared_context(delivery.edition, items, weekly), "subscriber": subscriber, **values}
+    context = with_feedback(shared_context(delivery.edition, items, weekly, news), values.__getitem__)
+    return {**context, "subscriber": subscriber, **values}
 
 
 def digest_headers(delivery: Delivery) -> dict[str, str]:
@@ -151,18 +174,21 @@ def paper_fingerprint(item: Ranked) -> tuple:
             p.github_repo, p.project_page, item.reasons)  # fmt: skip
 
 
-def shared_digest(edition: Edition, items: list[Ranked], weekly: bool) -> SharedDigest:
+def shared_digest(
+    edition: Edition, items: list[Ranked], weekly: bool, news: Sequence[News] = ()
+) -> SharedDigest:
     """The digest with slots for the personal values, from a per-process LRU cache."""
     key = (
         edition.pk, edition.listed_on, edition.curator_note, weekly, settings.SITE_URL,
         settings.POSTAL_ADDRESS, tuple(paper_fingerprint(i) for i in items),
+        tuple((n.paper.pk, n.paper.title, n.what) for n in news),
     )  # fmt: skip
     found = _rendered.get(key)
     if found is not None:
         _rendered.move_to_end(key)
         return found
     context = {
-        **shared_context(edition, items, weekly),
+        **with_feedback(shared_context(edition, items, weekly, news), slot),
         "subscriber": SimpleNamespace(email=slot("email")),
         **{name: slot(name) for name in ("manage_url", "unsubscribe_url", "view_url")},
     }
@@ -179,10 +205,14 @@ def fill(template: str, values: dict[str, str]) -> str:
 
 
 def build_digest(
-    delivery: Delivery, items: list[Ranked], weekly: bool, connection: BaseEmailBackend | None = None
+    delivery: Delivery,
+    items: list[Ranked],
+    weekly: bool,
+    connection: BaseEmailBackend | None = None,
+    news: Sequence[News] = (),
 ) -> EmailMultiAlternatives:
-    shared = shared_digest(delivery.edition, items, weekly)
-    values = personal_values(delivery)
+    shared = shared_digest(delivery.edition, items, weekly, news)
+    values = personal_values(delivery, items)
     message = EmailMultiAlternatives(
         subject=shared.subject,
         body=fill(shared.text, values),
@@ -200,13 +230,17 @@ def build_digest(
 
 
 def build_digest_one_by_one(
-    delivery: Delivery, items: list[Ranked], weekly: bool, connection: BaseEmailBackend | None = None
+    delivery: Delivery,
+    items: list[Ranked],
+    weekly: bool,
+    connection: BaseEmailBackend | None = None,
+    news: Sequence[News] = (),
 ) -> EmailMultiAlternatives:
     """The same email rendered from the templates for this reader alone: the reference the
     cached path is tested against, and the benchmark's naive baseline."""
     message = build_email(
         "digest",
-        digest_context(delivery, items, weekly),
+        digest_context(delivery, items, weekly, news),
         [delivery.subscriber.email],
         headers=digest_headers(delivery),
         connection=connection,

@@ -107,3 +107,18 @@ def test_fifty_papers_stay_under_100_kb(site):
     html = parsed(message).get_body(("html",)).get_content()
     assert len(html.encode()) <= 100 * 1024, len(html.encode())
     assert len(message.message().as_bytes()) <= 160 * 1024
+
+
+def test_every_paper_has_more_and_less_like_this_links_signed_for_this_reader(site):
+    from subscribers.tokens import read_feedback_token
+
+    papers = a_day_of_papers()
+    message, delivery = digest_message([papers["video"], papers["diffusion"]])
+    text = parsed(message).get_body(("plain",)).get_content()
+    links = re.findall(r"https://paperboy\.example\.test/feedback/([^/]+)/\?vote=(more|less)", text)
+    assert len(links) == 4
+    for token, _ in links:
+        subscriber, paper_id = read_feedback_token(token)
+        assert subscriber == delivery.subscriber and paper_id in {papers["video"].pk, papers["diffusion"].pk}
+    html = parsed(message).get_body(("html",)).get_content()
+    assert html.count(">More like this</a>") == 2 and html.count(">Less like this</a>") == 2
