@@ -204,6 +204,13 @@ def fill(template: str, values: dict[str, str]) -> str:
     return template
 
 
+def tagged(message: EmailMultiAlternatives, delivery: Delivery) -> EmailMultiAlternatives:
+    # Anymail passes these to the ESP, which echoes them in webhooks: the id, never personal data.
+    message.metadata = {"delivery_id": str(delivery.pk)}
+    message.tags = ["digest"]
+    return message
+
+
 def build_digest(
     delivery: Delivery,
     items: list[Ranked],
@@ -223,10 +230,7 @@ def build_digest(
     )
     # Escaped for both text and attribute positions in the HTML.
     message.attach_alternative(fill(shared.html, {k: escape(v) for k, v in values.items()}), "text/html")
-    # Anymail passes these to the ESP, which echoes them in webhooks: the id, never personal data.
-    message.metadata = {"delivery_id": str(delivery.pk)}
-    message.tags = ["digest"]
-    return message
+    return tagged(message, delivery)
 
 
 def build_digest_one_by_one(
@@ -245,9 +249,7 @@ def build_digest_one_by_one(
         headers=digest_headers(delivery),
         connection=connection,
     )
-    message.metadata = {"delivery_id": str(delivery.pk)}
-    message.tags = ["digest"]
-    return message
+    return tagged(message, delivery)
 
 
 def is_weekly(subscriber: Subscriber) -> bool:

@@ -46,11 +46,11 @@ def make_token(purpose: Purpose, subscriber: Subscriber) -> str:
     return signing.dumps(payload, salt=purpose.salt)
 
 
-def read_token(purpose: Purpose, token: str) -> Subscriber:
-    """The subscriber a token names; TokenError says why not (tampered, expired, already used,
-    or the subscriber's data was erased)."""
+def _load(salt: str, token: str, max_age: timedelta | None) -> tuple[dict, Subscriber]:
+    """The signed payload and the subscriber it names; TokenError says why not (tampered,
+    expired, or the subscriber's data was erased)."""
     try:
-        payload = signing.loads(token, salt=purpose.salt, max_age=purpose.max_age)
+        payload = signing.loads(token, salt=salt, max_age=max_age)
     except signing.SignatureExpired as exc:
         raise TokenError(TokenProblem.EXPIRED) from exc
     except signing.BadSignature as exc:
@@ -58,9 +58,15 @@ def read_token(purpose: Purpose, token: str) -> Subscriber:
     if not isinstance(payload, dict) or not isinstance(payload.get("s"), str):
         raise TokenError(TokenProblem.INVALID)
     try:
-        subscriber = Subscriber.objects.get(public_id=payload["s"])
+        return payload, Subscriber.objects.get(public_id=payload["s"])
     except (Subscriber.DoesNotExist, ValidationError, ValueError) as exc:
         raise TokenError(TokenProblem.INVALID) from exc
+
+
+def read_token(purpose: Purpose, token: str) -> Subscriber:
+    """The subscriber a token names; TokenError says why not (tampered, expired, already used,
+    or the subscriber's data was erased)."""
+    payload, subscriber = _load(purpose.salt, token, purpose.max_age)
     if purpose is CONFIRM and payload.get("n") != subscriber.confirm_nonce:
         raise TokenError(TokenProblem.USED)
     return subscriber
@@ -106,18 +112,9 @@ def feedback_url(subscriber: Subscriber, paper_id: int, value: int) -> str:
 
 def read_feedback_token(token: str) -> tuple[Subscriber, int]:
     """The reader and paper id a feedback link names; TokenError says why not."""
-    try:
-        payload = signing.loads(token, salt=FEEDBACK.salt, max_age=FEEDBACK.max_age)
-    except signing.SignatureExpired as exc:
-        raise TokenError(TokenProblem.EXPIRED) from exc
-    except signing.BadSignature as exc:
-        raise TokenError(TokenProblem.INVALID) from exc
-    if not isinstance(payload, dict) or not isinstance(payload.get("p"), int):
+    payload, subscriber = _load(FEEDBACK.salt, token, FEEDBACK.max_age)
+    if not isinstance(payload.get("p"), int):
         raise TokenError(TokenProblem.INVALID)
-    try:
-        subscriber = Subscriber.objects.get(public_id=payload.get("s"))
-    except (Subscriber.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
-        raise TokenError(TokenProblem.INVALID) from exc
     return subscriber, payload["p"]
 
 
@@ -131,16 +128,7 @@ def feed_url(subscriber: Subscriber) -> str:
 
 
 def read_feed_token(token: str) -> Subscriber:
-    try:
-        payload = signing.loads(token, salt=FEED_SALT)
-    except signing.BadSignature as exc:
-        raise TokenError(TokenProblem.INVALID) from exc
-    if not isinstance(payload, dict) or not payload.get("k"):
-        raise TokenError(TokenProblem.INVALID)
-    try:
-        subscriber = Subscriber.objects.get(public_id=payload.get("s"))
-    except (Subscriber.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
-        raise TokenError(TokenProblem.INVALID) from exc
-    if subscriber.feed_key != payload["k"]:  # revoked
+    payload, subscriber = _load(FEED_SALT, token, max_age=None)
+    if not payload.get("k") or subscriber.feed_key != payload["k"]:  # revoked
         raise TokenError(TokenProblem.INVALID)
     return subscriber

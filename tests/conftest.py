@@ -1,7 +1,10 @@
 import os
 
 import pytest
+from django.core.cache import cache
 from hypothesis import HealthCheck, settings
+
+from config.celery import app as celery_app
 
 # Hypothesis profiles for tests that do not set their own case count: `fuzz` keeps the normal
 # suite fast, `long` (HYPOTHESIS_PROFILE=long, `make fuzz`) runs 10,000 cases per test.
@@ -20,3 +23,25 @@ def _outbox_in_tmp(settings, tmp_path):
 
 # A real SMTP server for any test that asks for it.
 from tests.smtp import smtp_server  # noqa: E402, F401
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and the delivery journal live in the cache; each test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def send_now():
+    """Run Celery tasks inline (the end-to-end tests use a real worker instead)."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_eager_propagates = False
+
+
+# Headless Chromium for the browser tests.
+from tests.browser import browser_page  # noqa: E402, F401

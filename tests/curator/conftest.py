@@ -3,9 +3,7 @@ from importlib import import_module
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
-from django.core.cache import cache
 
-from config.celery import app as celery_app
 from newsletter.models import Delivery, Edition
 from tests.newsletter.personas import a_day_of_papers, alice, bob, released_edition
 
@@ -64,25 +62,3 @@ def sent_edition(db) -> Edition:
 def webhook_settings(settings):
     settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET, "MAILGUN_WEBHOOK_SIGNING_KEY": "mg-signing-key"}
     return settings
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    """Rate-limit counters live in the cache; each test starts with none."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def send_now():
-    """Run Celery tasks inline (the webhook end-to-end test uses a real worker)."""
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
-    yield
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_eager_propagates = False
-
-
-# The browser test's fixture (headless Chromium).
-from tests.browser import browser_page  # noqa: E402, F401
