@@ -22,7 +22,7 @@ DEFAULT_SCHEDULES: list[Schedule] = [
     Schedule(
         name="Worker heartbeat",
         task="newsletter.tasks.heartbeat_task",
-        every=60,
+        every=30,
         description="Shows on /healthz that beat and a worker are alive.",
     ),
     # --- papers: ingestion (times in UTC; edit them in the admin) ---

@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from newsletter.models import Heartbeat
 
-# Beat sends one a minute; a few missed ones mean nothing is consuming the queue.
+# Beat sends one every 30 s; ten missed ones mean nothing is consuming the queue.
 STALE_AFTER = timedelta(minutes=5)
 
 
