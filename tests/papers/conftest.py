@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from tests.services import require
@@ -83,3 +84,30 @@ def serve_api(server, day: date, body: bytes | str, status: int = 200) -> None:
     server.expect_request("/api/daily_papers", query_string=f"date={day}").respond_with_data(
         body, status=status, content_type="application/json"
     )
+
+
+PAGE_JUNK = st.text(max_size=40) | st.sampled_from(
+    ['"', "&quot;", "<", "</div>", "}", "]", "\x00", "\\u0000", "&#0;"]
+)
+
+
+def mutate_page(data, html: str) -> str:
+    """Cut, truncate, insert into or overwrite the page 1 to 4 times; half the edits aim at the
+    papers' JSON island, where they matter most."""
+    island_at = html.find('data-target="DailyPapers"')
+    for _ in range(data.draw(st.integers(1, 4), label="edits")):
+        near = data.draw(st.booleans()) and len(html) > island_at
+        lo, hi = (island_at, min(len(html), island_at + 70_000)) if near else (0, len(html))
+        start = data.draw(st.integers(lo, max(lo, hi)))
+        end = data.draw(st.integers(start, min(len(html), start + 2000)))
+        kind = data.draw(st.sampled_from(["cut", "truncate", "insert", "replace"]))
+        junk = data.draw(PAGE_JUNK)
+        if kind == "cut":
+            html = html[:start] + html[end:]
+        elif kind == "truncate":
+            html = html[:start]
+        elif kind == "insert":
+            html = html[:start] + junk + html[start:]
+        else:
+            html = html[:start] + junk + html[end:]
+    return html

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from papers.normalize import canonical_arxiv_id
 from papers.sources.hf import Listing, ListingParseError, parse_api_body, parse_listing_page
-from tests.papers.conftest import HF_FIXTURES, PAGE_DAY, require_captures
+from tests.papers.conftest import HF_FIXTURES, PAGE_DAY, mutate_page, require_captures
 
 # database=None: no .hypothesis/ folder in the working tree; failures print their reproducer.
 PROPERTY_SETTINGS = settings(
@@ -28,7 +28,6 @@ def load_page() -> str:
 
 
 PAGE = load_page()
-ISLAND_AT = PAGE.find('data-target="DailyPapers"')
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
@@ -63,25 +62,7 @@ def parse_or_clear_error(html: str) -> None:
 @PROPERTY_SETTINGS
 @given(data=st.data())
 def test_cutting_splicing_and_garbling_the_page_gives_a_listing_or_a_clear_error(data):
-    html = PAGE
-    for _ in range(data.draw(st.integers(1, 4))):
-        # Aim half the edits at the island, where they matter most.
-        near = data.draw(st.booleans()) and len(html) > ISLAND_AT
-        lo, hi = (ISLAND_AT, min(len(html), ISLAND_AT + 70_000)) if near else (0, len(html))
-        start = data.draw(st.integers(lo, max(lo, hi)))
-        end = data.draw(st.integers(start, min(len(html), start + 2000)))
-        kind = data.draw(st.sampled_from(["cut", "truncate", "insert", "replace"]))
-        junk = data.draw(
-            st.text(max_size=40) | st.sampled_from(['"', "&quot;", "<", "</div>", "}", "]", "\x00"])
-        )
-        if kind == "cut":
-            html = html[:start] + html[end:]
-        elif kind == "truncate":
-            html = html[:start]
-        elif kind == "insert":
-            html = html[:start] + junk + html[start:]
-        else:
-            html = html[:start] + junk + html[end:]
+    html = mutate_page(data, PAGE)
     parse_or_clear_error(html)
 
 

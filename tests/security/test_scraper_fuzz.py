@@ -18,40 +18,16 @@ from papers.ingest import scrape_day, store_listing
 from papers.models import Paper, ScrapeRun
 from papers.normalize import canonical_arxiv_id
 from papers.sources.hf import ListingParseError, parse_listing_page
-from tests.papers.conftest import HF_FIXTURES, PAGE_DAY, require_captures
+from tests.papers.conftest import HF_FIXTURES, PAGE_DAY, mutate_page, require_captures
 
 pytestmark = pytest.mark.django_db
 
 PAGE = (HF_FIXTURES / "html" / f"{PAGE_DAY}.html").read_text(encoding="utf-8") if HF_FIXTURES.is_dir() else ""
-ISLAND_AT = PAGE.find('data-target="DailyPapers"')
-JUNK = st.text(max_size=40) | st.sampled_from(
-    ['"', "&quot;", "<", "</div>", "}", "]", "\x00", "\\u0000", "&#0;"]
-)
 
 
 @pytest.fixture(autouse=True)
 def _captures():
     require_captures()
-
-
-def mutate(data, html: str) -> str:
-    """Cut, truncate, insert into or overwrite the page, half the time inside the papers' JSON."""
-    for _ in range(data.draw(st.integers(1, 4), label="edits")):
-        near = data.draw(st.booleans()) and len(html) > ISLAND_AT
-        lo, hi = (ISLAND_AT, min(len(html), ISLAND_AT + 70_000)) if near else (0, len(html))
-        start = data.draw(st.integers(lo, max(lo, hi)))
-        end = data.draw(st.integers(start, min(len(html), start + 2000)))
-        kind = data.draw(st.sampled_from(["cut", "truncate", "insert", "replace"]))
-        junk = data.draw(JUNK)
-        if kind == "cut":
-            html = html[:start] + html[end:]
-        elif kind == "truncate":
-            html = html[:start]
-        elif kind == "insert":
-            html = html[:start] + junk + html[start:]
-        else:
-            html = html[:start] + junk + html[end:]
-    return html
 
 
 def assert_whole_and_clean(paper: Paper) -> None:
@@ -67,7 +43,7 @@ def assert_whole_and_clean(paper: Paper) -> None:
 
 @given(data=st.data())
 def test_a_mutated_real_page_stores_whole_clean_papers_or_nothing(data):
-    html = mutate(data, PAGE)
+    html = mutate_page(data, PAGE)
     with transaction.atomic():
         try:
             listing = parse_listing_page(html, PAGE_DAY)
