@@ -254,7 +254,3 @@ def build_digest_one_by_one(
 
 def is_weekly(subscriber: Subscriber) -> bool:
     return subscriber.frequency == "weekly"
-
-
-def public_context(edition: Edition, items: list[Ranked]) -> dict:
-    return {"edition": edition, "items": [paper_context(i) for i in items]}
