@@ -16,3 +16,8 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # Whitenoise warns about a missing STATIC_ROOT; tests never collect static files.
 STATIC_ROOT = VAR_DIR / "static"  # noqa: F405
 STATIC_ROOT.mkdir(exist_ok=True)
+# On SQLite, a file rather than Django's in-memory shared-cache database: shared-cache mode
+# fails a worker thread's write at once ("database table is locked") while a test reads,
+# where a file with WAL and the busy timeout just waits.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
