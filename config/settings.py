@@ -258,6 +258,8 @@ EDITION_REQUIRES_APPROVAL = env.bool("EDITION_REQUIRES_APPROVAL", default=False)
 DIGEST_CHUNK_SIZE = env.int("DIGEST_CHUNK_SIZE", default=200)
 # Transient send failures are retried this many times before the row fails.
 DIGEST_MAX_ATTEMPTS = env.int("DIGEST_MAX_ATTEMPTS", default=5)
+# First retry delay of a transient failure, doubled per attempt (with jitter).
+DIGEST_RETRY_DELAY = env.float("DIGEST_RETRY_DELAY", default=60.0)
 # Optional mailto in List-Unsubscribe, beside the one-click https URL.
 UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="")
 # A dead worker's digests are settled from the journal this long after its task's time limit.

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from newsletter import journal
 from newsletter.editions import build_due_edition, close_finished_editions, current_edition, editions_of_week
+from newsletter.handover import JournalUnavailable, hand_over
 from newsletter.models import Delivery, Edition, SentPaper
 from newsletter.ranking import Candidate, Ranked, candidates_of, profile_of, rank
 from newsletter.recovery import recover_abandoned
@@ -304,13 +305,10 @@ def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers:
     weekly = is_weekly(delivery.subscriber)
     message = build_digest(delivery, items, weekly, connection=connection, news=context.news_of(delivery))
     try:
-        # Journal first: a mail handed over without a journal entry could be sent twice after a crash.
-        journal.record_handing(delivery.pk)
-    except Exception as exc:  # cache down: do not send blind, retry later
-        delivery.error = f"delivery journal unavailable: {exc!r}"[:2000]
+        hand_over(message, delivery.pk)
+    except JournalUnavailable as exc:  # nothing was sent: retry later
+        delivery.error = str(exc)[:2000]
         return Outcome.RETRY
-    try:
-        message.send()
     except Exception as exc:  # classified below: every failure is recorded on its row
         log.warning("digest %s to subscriber %s failed: %r", delivery.pk, delivery.subscriber_id, exc)
         delivery.error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -415,6 +413,7 @@ def insert_sent_papers_pg(sent_papers: list[SentPaper]) -> None:
 
 
 def retry_delay(attempt: int) -> float:
-    """Exponential backoff with jitter, capped: 60 s, 120 s, 240 s, ... at most CELERY_MAX_RETRY_DELAY."""
-    base = min(settings.CELERY_MAX_RETRY_DELAY, 60 * 2**attempt)
+    """Exponential backoff with jitter, capped: DIGEST_RETRY_DELAY (60 s) doubled per attempt,
+    at most CELERY_MAX_RETRY_DELAY."""
+    base = min(settings.CELERY_MAX_RETRY_DELAY, settings.DIGEST_RETRY_DELAY * 2**attempt)
     return base * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not security)
