@@ -163,6 +163,10 @@ if ANYMAIL_ESP:
     ANYMAIL.update(_esp_settings)
 elif EMAIL_URL:
     vars().update(env.email_url("EMAIL_URL"))
+    # smtp:// gets Django's backend with the delivery journal written right before the final
+    # dot (newsletter/smtp.py), so a crash mid-message leaves it safely resendable.
+    if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+        EMAIL_BACKEND = "newsletter.smtp.EmailBackend"
 else:
     EMAIL_BACKEND = "newsletter.outbox.OutboxEmailBackend"
 

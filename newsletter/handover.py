@@ -1,12 +1,16 @@
 """Handing one digest to the mail server, with the delivery journal kept in step.
 
 The journal must say "handing" before the mail server can have the message, or a crash could
-leave a sent digest that recovery would send again (newsletter.recovery).
+leave a sent digest that recovery would send again (newsletter.recovery). Over SMTP that moment
+is the dot ending DATA (newsletter.smtp), so "handing" is written right before it: a crash while
+the body streams leaves the digest "claimed", and recovery sends it again, once. Other backends
+(Anymail ESPs: one HTTP request) record "handing" before sending.
 """
 
 from django.core.mail import EmailMessage
 
 from newsletter import journal
+from newsletter.smtp import EmailBackend as DotHookBackend
 
 
 class JournalUnavailable(RuntimeError):
@@ -16,8 +20,17 @@ class JournalUnavailable(RuntimeError):
 def hand_over(message: EmailMessage, delivery_id: int) -> None:
     """Record "handing", then send. JournalUnavailable if the journal is down (nothing was
     sent); the backend's own exception if sending failed."""
-    try:
-        journal.record_handing(delivery_id)
-    except Exception as exc:  # cache down: do not send blind
-        raise JournalUnavailable(f"delivery journal unavailable: {exc!r}") from exc
-    message.send()
+
+    def record_handing() -> None:
+        try:
+            journal.record_handing(delivery_id)
+        except Exception as exc:  # cache down: do not send blind
+            raise JournalUnavailable(f"delivery journal unavailable: {exc!r}") from exc
+
+    backend = message.get_connection()
+    if isinstance(backend, DotHookBackend):
+        with backend.before_dot(record_handing):
+            message.send()
+    else:
+        record_handing()
+        message.send()

@@ -3,7 +3,8 @@
 The ledger is written in bulk when a chunk ends, so the queries per chunk stay constant. If the
 worker dies mid-chunk, its rows stay "sending"; once the task's time limit has passed, the
 journal tells them apart (newsletter.recovery):
-- "claimed": never attempted, so pending again;
+- "claimed": never handed over (over SMTP: the body may have streamed, but not the dot that
+  commits it), so pending again;
 - "handing": being handed to the mail server at the crash, it may have gone out: unknown;
 - "sent": went out, recorded as sent with the papers it held;
 - no entry at all (the journal was lost): nothing is known, so unknown, never resent.
@@ -32,7 +33,7 @@ def record_claimed(delivery_ids: list[int]) -> None:
 
 
 def record_handing(delivery_id: int) -> None:
-    """Just before the message is handed to the mail server."""
+    """Just before the mail server can have the message (over SMTP: before the final dot)."""
     _write({delivery_id: {"phase": HANDING}})
 
 

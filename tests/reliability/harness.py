@@ -20,13 +20,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class SlowInbox(Inbox):
-    """Accepts each message after `delay` seconds, so a kill lands in the middle of a chunk."""
+    """Answers each message `delay` seconds after its dot, so a kill lands in the middle of a
+    chunk. Like a real MTA it has the message once it read the dot (Postfix queues it before
+    replying): a client that dies waiting for the reply has still sent it."""
 
     delay = 0.05
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        reply = await super().handle_DATA(server, session, envelope)
         await asyncio.sleep(self.delay)
-        return await super().handle_DATA(server, session, envelope)
+        return reply
 
 
 def database_url() -> str:

@@ -67,7 +67,6 @@ def test_a_worker_killed_mid_chunk_loses_and_duplicates_nothing(run, settings):
         Delivery.objects.filter(status=Delivery.Status.UNKNOWN).values_list("subscriber__email", flat=True)
     )
     record_run("worker SIGKILLed mid-chunk", counts, len(unknown))
-    assert max(counts.values()) == 1, "a digest was sent twice"
-    assert [a for a in addresses if counts[a] != 1 and a not in unknown] == [], "a digest was lost"
+    assert [a for a in addresses if counts[a] != 1] == [], "every reader gets exactly one digest"
     assert len(unknown) <= 1, "only the message being handed over at the kill may be in doubt"
     assert_ledger_agrees(inbox)
