@@ -47,10 +47,12 @@ fuzz: install-dev
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/security/test_scraper_fuzz.py \
 		tests/security/test_web_fuzz.py $(PYTEST_ARGS)
 
-# Fault scenarios with real worker processes, 20 runs each (2 in the normal suite).
-# Needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL as .ci/run does.
+# Fault scenarios with real processes (tests/reliability), 20 runs each (1 or 2 in the normal
+# suite); each run appends its outcome to test-artifacts/reliability.jsonl.
+# Needs PostgreSQL, Redis and redis-server: set DATABASE_URL and REDIS_URL as .ci/run does.
+RELIABILITY_RUNS ?= 20
 reliability: install-dev
-	RELIABILITY_RUNS=20 REQUIRE_SERVICES=1 $(BIN)/pytest tests/reliability $(PYTEST_ARGS)
+	RELIABILITY_RUNS=$(RELIABILITY_RUNS) REQUIRE_SERVICES=1 $(BIN)/pytest tests/reliability $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

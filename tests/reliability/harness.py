@@ -2,19 +2,28 @@
 and Redis, a slow real SMTP server, and checks that the ledger and the mailbox agree."""
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
+import time
+import uuid
 from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
-from newsletter.models import Delivery
-from tests.services import wait_for
-from tests.smtp import Inbox
+from newsletter.delivery import run_tick
+from newsletter.models import Delivery, Edition
+from newsletter.tasks import dispatch_after_commit
+from tests.newsletter.personas import DAY, a_day_of_papers, reader, released_edition, video
+from tests.services import port_open, require_program, wait_for
+from tests.smtp import Inbox, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,34 +46,35 @@ def database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-class WorkerProcess:
-    """`celery worker --pool solo` in a subprocess: SIGKILL kills the process that sends."""
+class CeleryProcess:
+    """A `celery` command in a subprocess on the test database, Redis and SMTP server."""
 
-    def __init__(self, smtp_port: int, name: str = "w1", **env: str) -> None:
+    log: Path | None = None  # stderr (Celery's log) goes here when set
+
+    def __init__(self, arguments: list[str], smtp_port: int | None = None, **env: str) -> None:
+        mail = {"EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}"} if smtp_port else {}
         self.env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings_test",
+            "DJANGO_SETTINGS_MODULE": "tests.reliability.worker_settings",
             "DATABASE_URL": database_url(),
             "REDIS_URL": settings.CELERY_BROKER_URL,
-            "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
             "CONN_MAX_AGE": "0",
+            **mail,
             **env,
         }
-        self.name = name
+        self.arguments = arguments
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "WorkerProcess":
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo"]
-        command += [
-            "--hostname",
-            f"{self.name}@%h",
-            "--loglevel",
-            "WARNING",
-            "--without-mingle",
-            "--without-gossip",
-        ]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL)
+    def start(self) -> "CeleryProcess":
+        command = [sys.executable, "-m", "celery", "-A", "config", *self.arguments]
+        stderr = self.log.open("a") if self.log else None
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=stderr
+        )
         return self
+
+    def logged(self) -> str:
+        return self.log.read_text() if self.log else ""
 
     def kill(self) -> None:
         assert self.process is not None
@@ -78,6 +88,52 @@ class WorkerProcess:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+class WorkerProcess(CeleryProcess):
+    """`celery worker --pool solo`: SIGKILL kills the process that sends."""
+
+    def __init__(
+        self, smtp_port: int | None = None, name: str = "w1", log: Path | None = None, **env: str
+    ) -> None:
+        level = "INFO" if log else "WARNING"
+        arguments = ["worker", "--pool", "solo", "--hostname", f"{name}@%h", "--loglevel", level]
+        super().__init__([*arguments, "--without-mingle", "--without-gossip"], smtp_port, **env)
+        self.log = log
+
+
+class BeatProcess(CeleryProcess):
+    """`celery beat` on django-celery-beat's DatabaseScheduler (as in production)."""
+
+    def __init__(self, log: Path, **env: str) -> None:
+        # The database scheduler keeps its state in PostgreSQL, not in this file.
+        schedule = str(log.with_suffix(".schedule"))
+        super().__init__(["beat", "--loglevel", "INFO", "--schedule", schedule], **env)
+        self.log = log
+
+
+class RedisServer:
+    """A redis-server of our own on a free port, with AOF persistence as docker-compose.yml
+    runs it, so a test can restart it without touching the shared one."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.directory = directory
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "RedisServer":
+        command = [require_program("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--appendonly", "yes", "--dir", str(self.directory)]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        wait_for(lambda: port_open("127.0.0.1", self.port), timeout=10)
+        return self
+
+    def stop(self) -> None:
+        """SIGTERM: Redis flushes its AOF and exits, as on a restart."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
 
 
 def wait_until_settled(timeout: float = 60.0) -> None:
@@ -103,10 +159,8 @@ def assert_ledger_agrees(inbox: Inbox) -> None:
             assert count == 0, (delivery, count)
 
 
-def record_run(scenario: str, counts: dict[str, int], unknown: int) -> None:
+def record_run(scenario: str, counts: dict[str, int], unknown: int, recovery_tick: bool = False) -> None:
     """Append one run's outcome to test-artifacts/reliability.jsonl (the table in the notes)."""
-    import json
-
     duplicates = sum(1 for c in counts.values() if c > 1)
     missing = sum(1 for c in counts.values() if c == 0)
     line = {
@@ -115,8 +169,113 @@ def record_run(scenario: str, counts: dict[str, int], unknown: int) -> None:
         "duplicates": duplicates,
         "missing": missing,
         "unknown": unknown,
+        "recovery_tick": recovery_tick,
     }
     out = ROOT / "test-artifacts"
     out.mkdir(exist_ok=True)
     with (out / "reliability.jsonl").open("a") as file:
         file.write(json.dumps(line) + "\n")
+
+
+class FakePostmark:
+    """Postmark's email API on 127.0.0.1 (the ESP is the one remote part that is mocked). The
+    first requests get `failures` in turn: "500"; "429" with Retry-After; "hang": no answer
+    until the client has timed out, and the message is not accepted. Then 200, accepted."""
+
+    def __init__(self, failures: list[str], hang: float) -> None:
+        self.messages: list[dict] = []  # accepted, with "To" like an Inbox's messages
+        self.answers: list[str] = []
+        self.failures, self.hang = list(failures), hang
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_port}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def answer(self, payload: dict) -> tuple[int, dict, dict]:
+        with self._lock:
+            failure = self.failures.pop(0) if self.failures else "200"
+            self.answers.append(failure)
+            if failure == "200":
+                self.messages.append({"To": payload["To"]})
+        if failure == "hang":
+            time.sleep(self.hang)
+            return 500, {}, {"ErrorCode": 500, "Message": "gave up"}
+        if failure == "429":
+            return 429, {"Retry-After": "1"}, {"ErrorCode": 429, "Message": "Rate limit exceeded"}
+        if failure == "500":
+            return 500, {}, {"ErrorCode": 500, "Message": "Internal server error"}
+        accepted = {"ErrorCode": 0, "Message": "OK", "MessageID": str(uuid.uuid4()), "To": payload["To"]}
+        return 200, {}, accepted
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                status, headers, body = fake.answer(payload)
+                try:
+                    self.send_response(status)
+                    for name, value in {**headers, "Content-Type": "application/json"}.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(json.dumps(body).encode())
+                except OSError:  # the client timed out and left
+                    pass
+
+            def log_message(self, *args) -> None:
+                pass
+
+        return Handler
+
+
+# --- one run of a scenario ----------------------------------------------------------------------
+def due_readers(
+    prefix: str, count: int, day: date = DAY, released: datetime | None = None, **fields
+) -> tuple[list[str], Edition]:
+    """`count` readers due a digest of a released edition (their addresses, the edition)."""
+    topic = video()
+    addresses = [reader(f"{prefix}-{i}@example.test", [topic], **fields).email for i in range(count)]
+    a_day_of_papers(day)
+    return addresses, released_edition(day, at=released)
+
+
+def tick(edition: Edition, later: timedelta = timedelta(0), dispatch=dispatch_after_commit) -> None:
+    with transaction.atomic():
+        run_tick(datetime.now(UTC) + later, dispatch, edition, ignore_time=True)
+
+
+def past_recovery() -> timedelta:
+    """How far to move time on for a tick to settle a dead task's rows and redispatch what a
+    lost task left pending (rather than waiting for it)."""
+    task_over = settings.CELERY_TASK_TIME_LIMIT + settings.DIGEST_RECOVERY_GRACE
+    return timedelta(seconds=max(task_over, 2 * settings.CELERY_MAX_RETRY_DELAY) + 1)
+
+
+def settle(edition: Edition, dispatch=dispatch_after_commit, patience: float = 8.0) -> bool:
+    """Wait for the workers to send what they can. If rows are still in flight after `patience`
+    (a task was lost), run the tick production would run later: it settles a dead task's rows
+    and redispatches what a lost task left. True if that recovery tick was needed."""
+    try:
+        wait_until_settled(timeout=patience)
+        return False
+    except AssertionError:
+        tick(edition, later=past_recovery(), dispatch=dispatch)
+        wait_until_settled()
+        return True
+
+
+def assert_exactly_once(
+    scenario: str, inbox, addresses: list[str], unknown_allowed: int = 0, recovery_tick: bool = False
+) -> None:
+    """Record the run, then: every reader got exactly one digest, and the ledger agrees."""
+    counts = tally(inbox, addresses)
+    unknown = Delivery.objects.filter(status=Delivery.Status.UNKNOWN).count()
+    record_run(scenario, counts, unknown, recovery_tick)
+    assert [a for a in addresses if counts[a] != 1] == [], f"not exactly one digest each: {counts}"
+    assert unknown <= unknown_allowed, "only a message being handed over at a crash may be in doubt"
+    assert_ledger_agrees(inbox)
