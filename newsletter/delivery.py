@@ -31,7 +31,7 @@ from newsletter.handover import JournalUnavailable, hand_over
 from newsletter.models import Delivery, Edition, SentPaper
 from newsletter.ranking import Candidate, Ranked, candidates_of, profile_of, rank
 from newsletter.recovery import recover_abandoned
-from newsletter.render import build_digest, is_weekly
+from newsletter.render import DigestLayout, build_digest, digest_layout, is_weekly
 from papers.models import Paper
 from subscribers.feedback import learned_of
 from subscribers.followups import News, mark_told, news_for
@@ -219,6 +219,7 @@ class ChunkContext:
         }
         papers = Paper.objects.in_bulk(paper_ids)
         self._candidates: dict[tuple[int, bool], list[Candidate]] = {}
+        self.layouts: dict[tuple[int, bool], DigestLayout] = {}
         for d in deliveries:
             key = (d.edition_id, is_weekly(d.subscriber))
             if key not in self._candidates:
@@ -228,6 +229,8 @@ class ChunkContext:
                     else [e for e in self.weeks[d.edition_id] if e.pk == d.edition_id]
                 )
                 self._candidates[key] = candidates_of(editions, papers)
+                # One render of every paper this chunk may send (newsletter.render).
+                self.layouts[key] = digest_layout(d.edition, key[1], [c.paper for c in self._candidates[key]])
         self.sent: dict[int, set[int]] = {}
         pairs = SentPaper.objects.filter(
             subscriber_id__in=[d.subscriber_id for d in deliveries], paper_id__in=paper_ids
@@ -303,7 +306,9 @@ def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers:
         return Delivery.Status.SKIPPED
     delivery.items = [{"paper": i.paper.pk, "reasons": list(i.reasons)} for i in items]
     weekly = is_weekly(delivery.subscriber)
-    message = build_digest(delivery, items, weekly, connection=connection, news=context.news_of(delivery))
+    layout = context.layouts[(delivery.edition_id, weekly)]
+    news = context.news_of(delivery)
+    message = build_digest(delivery, items, weekly, connection=connection, news=news, layout=layout)
     try:
         hand_over(message, delivery.pk)
     except JournalUnavailable as exc:  # nothing was sent: retry later

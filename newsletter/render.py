@@ -3,26 +3,33 @@
 import re
 import secrets
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
 from types import SimpleNamespace
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
-from django.urls import reverse
-from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from newsletter.emails import build_email, checked_headers, render_parts
+from newsletter.mime import DigestEmail
 from newsletter.models import Delivery, Edition
 from newsletter.ranking import Ranked
 from papers.models import Paper
 from subscribers.followups import News
 from subscribers.models import Subscriber
-from subscribers.tokens import feedback_url, list_unsubscribe_headers, manage_url, unsubscribe_url
+from subscribers.tokens import (
+    feedback_urls,
+    list_unsubscribe_headers,
+    manage_url,
+    token_url,
+    unsubscribe_urls,
+)
 
 SUBJECT_MAX = 78
 AUTHORS_SHOWN = 3
@@ -37,8 +44,7 @@ def site_domain() -> str:
 
 
 def view_url(delivery: Delivery) -> str:
-    token = signing.dumps({"d": delivery.pk}, salt=VIEW_SALT)
-    return f"{settings.SITE_URL}{reverse('newsletter:view', args=[token])}"
+    return token_url("newsletter:view", signing.dumps({"d": delivery.pk}, salt=VIEW_SALT))
 
 
 def excerpt(paper: Paper) -> str:
@@ -68,14 +74,19 @@ def digest_subject(items: list[Ranked], weekly: bool) -> str:
     return truncate(lead + " ".join(items[0].paper.title.split()), SUBJECT_MAX)
 
 
-def paper_context(item: Ranked) -> dict:
+def paper_context(item: Ranked, number: int | str = 1) -> dict:
     paper = item.paper
     return {
         "paper": paper,
         "authors": author_line(paper),
         "excerpt": excerpt(paper),
         "reasons": item.reasons,
+        "number": number,
     }
+
+
+def count_label(count: int) -> str:
+    return f"{count} paper{'s' if count != 1 else ''}"
 
 
 def shared_context(edition: Edition, items: list[Ranked], weekly: bool, news: Sequence[News] = ()) -> dict:
@@ -84,33 +95,47 @@ def shared_context(edition: Edition, items: list[Ranked], weekly: bool, news: Se
     return {
         "subject": digest_subject(items, weekly),
         "preheader": truncate("Also: " + "; ".join(titles), 140) if titles else "Picked for your topics.",
+        "count_label": count_label(len(items)),
         "edition": edition,
         "weekly": weekly,
-        "items": [paper_context(i) for i in items],
+        "items": [paper_context(item, n) for n, item in enumerate(items, 1)],
         "news": list(news),
     }
 
 
-def feedback_slots(items: list[Ranked]) -> dict[str, tuple[int, int]]:
-    """The per-paper "more / less like this" links: slot name -> (paper id, vote)."""
-    slots = {}
-    for item in items:
-        slots[f"more{item.paper.pk}"] = (item.paper.pk, 1)
-        slots[f"less{item.paper.pk}"] = (item.paper.pk, -1)
-    return slots
+@dataclass(frozen=True)
+class Links:
+    """One reader's signed links in a digest: each token signed once."""
+
+    manage_url: str
+    unsubscribe_url: str
+    one_click_url: str
+    view_url: str
+    feedback: dict[int, tuple[str, str]]  # paper id -> (more like this, less like this)
 
 
-def personal_values(delivery: Delivery, items: list[Ranked] = ()) -> dict[str, str]:
-    """What only this reader gets: their address and their signed links."""
+def reader_links(delivery: Delivery, paper_ids: Iterable[int] = ()) -> Links:
     subscriber = delivery.subscriber
+    unsubscribe, one_click = unsubscribe_urls(subscriber)
+    return Links(
+        manage_url=manage_url(subscriber),
+        unsubscribe_url=unsubscribe,
+        one_click_url=one_click,
+        view_url=view_url(delivery),
+        feedback={pk: feedback_urls(subscriber, pk) for pk in paper_ids},
+    )
+
+
+def personal_values(delivery: Delivery, links: Links) -> dict[str, str]:
+    """What only this reader gets, by slot name: their address and their signed links."""
     values = {
-        "email": subscriber.email,
-        "manage_url": manage_url(subscriber),
-        "unsubscribe_url": unsubscribe_url(subscriber),
-        "view_url": view_url(delivery),
+        "email": delivery.subscriber.email,
+        "manage_url": links.manage_url,
+        "unsubscribe_url": links.unsubscribe_url,
+        "view_url": links.view_url,
     }
-    for name, (paper_id, vote) in feedback_slots(items).items():
-        values[name] = feedback_url(subscriber, paper_id, vote)
+    for pk, (more, less) in links.feedback.items():
+        values[f"more{pk}"], values[f"less{pk}"] = more, less
     return values
 
 
@@ -123,14 +148,14 @@ def with_feedback(context: dict, links: Callable[[str], str]) -> dict:
 
 def digest_context(delivery: Delivery, items: list[Ranked], weekly: bool, news: Sequence[News] = ()) -> dict:
     """The whole context of one reader's digest (the one-by-one way: see build_digest)."""
-    values = personal_values(delivery, items)
+    values = personal_values(delivery, reader_links(delivery, [i.paper.pk for i in items]))
     subscriber = SimpleNamespace(email=values.pop("email"))
     context = with_feedback(shared_context(delivery.edition, items, weekly, news), values.__getitem__)
     return {**context, "subscriber": subscriber, **values}
 
 
-def digest_headers(delivery: Delivery) -> dict[str, str]:
-    headers = list_unsubscribe_headers(delivery.subscriber)
+def digest_headers(delivery: Delivery, one_click_url: str) -> dict[str, str]:
+    headers = list_unsubscribe_headers(one_click_url)
     if settings.UNSUBSCRIBE_MAILTO:
         mailto = (
             f"<mailto:{settings.UNSUBSCRIBE_MAILTO}?subject=unsubscribe-{delivery.subscriber.public_id.hex}>"
@@ -143,13 +168,12 @@ def digest_headers(delivery: Delivery) -> dict[str, str]:
     return headers
 
 
-# --- one render per distinct digest ------------------------------------------------------------
-# Readers sent the same papers for the same reasons get the same email but for their address and
-# links. So the templates are rendered (and the CSS inlined) once per distinct digest, with slots
-# where the personal values go, and each reader's copy is the slots filled in: a few string
-# replacements instead of a template render. The slot marker is random per process, so no text
-# from a paper can fake one.
+# --- slots ------------------------------------------------------------------------------------
+# The send path renders the templates with slots where the per-reader parts go, and fills them in
+# per reader. The slot marker is random per process, so no text from a paper can fake one.
 _SLOT_MARK = f"pbslot{secrets.token_hex(8)}"
+_SLOT = re.compile(rf"{_SLOT_MARK}\.(\w+)\.{_SLOT_MARK}")
+_BLOCK_MARK = f"<!--{_SLOT_MARK}.block.{_SLOT_MARK}-->"
 RENDER_CACHE_SIZE = 256
 
 
@@ -157,51 +181,158 @@ def slot(name: str) -> str:
     return f"{_SLOT_MARK}.{name}.{_SLOT_MARK}"
 
 
+class Slotted:
+    """A text with named slots, split once so that filling it in is one join."""
+
+    def __init__(self, text: str) -> None:
+        self.parts = _SLOT.split(text)  # literal, slot name, literal, slot name, ..., literal
+
+    def fill(self, values: Mapping[str, str]) -> str:
+        parts = self.parts
+        return "".join(part if i % 2 == 0 else values[part] for i, part in enumerate(parts))
+
+
+_HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\xa0": "&nbsp;"})
+
+
+def html_escape(value: str) -> str:
+    """Escape a value filled into the HTML as the inliner writes text and attributes (so a
+    filled-in digest matches a rendered one): &, <, >, " and no-break spaces. Safe in text
+    and in the double-quoted attributes the inliner writes."""
+    return value.translate(_HTML_ESCAPES)
+
+
+def paper_fingerprint(paper: Paper) -> tuple:
+    """Everything of a paper the templates show, so a changed paper is rendered again."""
+    p = paper
+    return (p.pk, p.arxiv_id, p.title, tuple(map(str, p.authors)), p.ai_summary, p.abstract, p.upvotes,
+            p.github_repo, p.project_page)  # fmt: skip
+
+
+def _edition_key(edition: Edition, weekly: bool) -> tuple:
+    return (edition.pk, edition.listed_on, edition.curator_note, weekly, settings.SITE_URL,
+            settings.POSTAL_ADDRESS)  # fmt: skip
+
+
+def _cached(cache: OrderedDict, key: tuple, make: Callable[[], Any]) -> Any:
+    """A per-process LRU cache of renders."""
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = make()
+        if len(cache) > RENDER_CACHE_SIZE:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
+    return found
+
+
+# --- one render per edition: a reader's digest is assembled from per-paper blocks -------------
+# Readers' digests differ in which of the edition's papers they hold, in what order, and why. The
+# templates are rendered (and the CSS inlined) once for all the papers a chunk may send, with a
+# marker before each paper's block; a reader's digest is the head, their papers' blocks and the
+# tail, with the slots (counts, reasons, address, signed links) filled in. A block depends on its
+# paper alone (the loop body uses no forloop variables), so the result is the email the templates
+# give for that reader (tests/newsletter/test_render_cache.py checks it against the one-by-one way).
+@dataclass(frozen=True)
+class Layout:
+    head: Slotted
+    blocks: dict[int, Slotted]
+    tail: Slotted
+
+    @classmethod
+    def split(cls, text: str, paper_ids: list[int]) -> "Layout":
+        head, *blocks, tail = text.split(_BLOCK_MARK)
+        return cls(Slotted(head), dict(zip(paper_ids, map(Slotted, blocks), strict=True)), Slotted(tail))
+
+    def assemble(self, paper_ids: list[int], values: Mapping[str, str]) -> str:
+        blocks = [self.blocks[pk].fill(values) for pk in paper_ids]
+        return self.head.fill(values) + "".join(blocks) + self.tail.fill(values)
+
+
+@dataclass(frozen=True)
+class DigestLayout:
+    text: Layout
+    html: Layout
+
+    def covers(self, items: list[Ranked]) -> bool:
+        return all(i.paper.pk in self.html.blocks for i in items)
+
+
+_layouts: OrderedDict[tuple, DigestLayout] = OrderedDict()
+
+
+def digest_layout(edition: Edition, weekly: bool, papers: Sequence[Paper]) -> DigestLayout:
+    """The layout of this edition's digests for these papers, from a per-process LRU cache."""
+    key = (*_edition_key(edition, weekly), tuple(paper_fingerprint(p) for p in papers))
+    return _cached(_layouts, key, lambda: render_layout(edition, weekly, papers))
+
+
+def render_layout(edition: Edition, weekly: bool, papers: Sequence[Paper]) -> DigestLayout:
+    mark = mark_safe(_BLOCK_MARK)  # noqa: S308 (our own comment, no outside text)
+    items = []
+    for paper in papers:
+        pk = paper.pk
+        item = paper_context(Ranked(paper, 0.0, (slot(f"why{pk}"),)), number=slot(f"n{pk}"))
+        items.append({**item, "more_url": slot(f"more{pk}"), "less_url": slot(f"less{pk}"), "mark": mark})
+    context = {
+        "subject": slot("subject"),
+        "preheader": slot("preheader"),
+        "count_label": slot("count_label"),
+        "edition": edition,
+        "weekly": weekly,
+        "items": items,
+        "news": [],
+        "end_mark": mark,
+        "subscriber": SimpleNamespace(email=slot("email")),
+        **{name: slot(name) for name in ("manage_url", "unsubscribe_url", "view_url")},
+    }
+    _, text, html = render_parts("digest", context)
+    ids = [p.pk for p in papers]
+    return DigestLayout(text=Layout.split(text, ids), html=Layout.split(html, ids))
+
+
+def digest_values(edition: Edition, items: list[Ranked], weekly: bool, personal: dict[str, str]) -> dict:
+    """Every slot of one reader's digest, as plain text."""
+    shared = shared_context(edition, items, weekly)
+    values = {key: shared[key] for key in ("subject", "preheader", "count_label")}
+    for n, item in enumerate(items, 1):
+        pk = item.paper.pk
+        values[f"why{pk}"], values[f"n{pk}"] = "; ".join(item.reasons), str(n)
+    return {**values, **personal}
+
+
+# --- one render per distinct digest (readers with news on papers they liked) ------------------
 @dataclass(frozen=True)
 class SharedDigest:
     subject: str
-    text: str
-    html: str
+    text: Slotted
+    html: Slotted
 
 
 _rendered: OrderedDict[tuple, SharedDigest] = OrderedDict()
 
 
-def paper_fingerprint(item: Ranked) -> tuple:
-    """Everything of an item the templates show, so a changed paper is a different digest."""
-    p = item.paper
-    return (p.pk, p.arxiv_id, p.title, tuple(map(str, p.authors)), p.ai_summary, p.abstract, p.upvotes,
-            p.github_repo, p.project_page, item.reasons)  # fmt: skip
-
-
 def shared_digest(
     edition: Edition, items: list[Ranked], weekly: bool, news: Sequence[News] = ()
 ) -> SharedDigest:
-    """The digest with slots for the personal values, from a per-process LRU cache."""
+    """The whole digest with slots for the personal values, from a per-process LRU cache."""
     key = (
-        edition.pk, edition.listed_on, edition.curator_note, weekly, settings.SITE_URL,
-        settings.POSTAL_ADDRESS, tuple(paper_fingerprint(i) for i in items),
+        *_edition_key(edition, weekly),
+        tuple((paper_fingerprint(i.paper), i.reasons) for i in items),
         tuple((n.paper.pk, n.paper.title, n.what) for n in news),
-    )  # fmt: skip
-    found = _rendered.get(key)
-    if found is not None:
-        _rendered.move_to_end(key)
-        return found
-    context = {
-        **with_feedback(shared_context(edition, items, weekly, news), slot),
-        "subscriber": SimpleNamespace(email=slot("email")),
-        **{name: slot(name) for name in ("manage_url", "unsubscribe_url", "view_url")},
-    }
-    found = _rendered[key] = SharedDigest(*render_parts("digest", context))
-    if len(_rendered) > RENDER_CACHE_SIZE:
-        _rendered.popitem(last=False)
-    return found
+    )
 
+    def make() -> SharedDigest:
+        context = {
+            **with_feedback(shared_context(edition, items, weekly, news), slot),
+            "end_mark": "",
+            "subscriber": SimpleNamespace(email=slot("email")),
+            **{name: slot(name) for name in ("manage_url", "unsubscribe_url", "view_url")},
+        }
+        subject, text, html = render_parts("digest", context)
+        return SharedDigest(subject, Slotted(text), Slotted(html))
 
-def fill(template: str, values: dict[str, str]) -> str:
-    for name, value in values.items():
-        template = template.replace(slot(name), value)
-    return template
+    return _cached(_rendered, key, make)
 
 
 def tagged(message: EmailMultiAlternatives, delivery: Delivery) -> EmailMultiAlternatives:
@@ -217,19 +348,34 @@ def build_digest(
     weekly: bool,
     connection: BaseEmailBackend | None = None,
     news: Sequence[News] = (),
+    layout: DigestLayout | None = None,
 ) -> EmailMultiAlternatives:
-    shared = shared_digest(delivery.edition, items, weekly, news)
-    values = personal_values(delivery, items)
-    message = EmailMultiAlternatives(
-        subject=shared.subject,
-        body=fill(shared.text, values),
+    """This reader's digest. `layout` (digest_layout) may cover more papers than `items`:
+    the send path passes one for all of a chunk's candidates."""
+    edition = delivery.edition
+    links = reader_links(delivery, [i.paper.pk for i in items])
+    personal = personal_values(delivery, links)
+    if news:
+        shared = shared_digest(edition, items, weekly, news)
+        subject, text = shared.subject, shared.text.fill(personal)
+        html = shared.html.fill({k: html_escape(v) for k, v in personal.items()})
+    else:
+        if layout is None or not layout.covers(items):
+            layout = digest_layout(edition, weekly, [i.paper for i in items])
+        values = digest_values(edition, items, weekly, personal)
+        ids = [i.paper.pk for i in items]
+        subject = values["subject"]
+        text = layout.text.assemble(ids, values)
+        html = layout.html.assemble(ids, {k: html_escape(v) for k, v in values.items()})
+    message = DigestEmail(
+        subject=subject,
+        body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[delivery.subscriber.email],
-        headers=checked_headers(digest_headers(delivery)),
+        headers=checked_headers(digest_headers(delivery, links.one_click_url)),
         connection=connection,
     )
-    # Escaped for both text and attribute positions in the HTML.
-    message.attach_alternative(fill(shared.html, {k: escape(v) for k, v in values.items()}), "text/html")
+    message.attach_alternative(html, "text/html")
     return tagged(message, delivery)
 
 
@@ -241,12 +387,14 @@ def build_digest_one_by_one(
     news: Sequence[News] = (),
 ) -> EmailMultiAlternatives:
     """The same email rendered from the templates for this reader alone: the reference the
-    cached path is tested against, and the benchmark's naive baseline."""
+    assembled path is tested against, and the benchmark's naive baseline."""
+    context = digest_context(delivery, items, weekly, news)
+    _, one_click = unsubscribe_urls(delivery.subscriber)
     message = build_email(
         "digest",
-        digest_context(delivery, items, weekly, news),
+        {**context, "end_mark": ""},
         [delivery.subscriber.email],
-        headers=digest_headers(delivery),
+        headers=digest_headers(delivery, one_click),
         connection=connection,
     )
     return tagged(message, delivery)

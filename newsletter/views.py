@@ -10,7 +10,7 @@ from django.utils.feedgenerator import Atom1Feed
 from newsletter.archive import delivered_items, public_digest, published_editions
 from newsletter.models import Delivery, Edition
 from newsletter.render import VIEW_SALT, paper_context
-from subscribers.tokens import feedback_url
+from subscribers.tokens import feedback_urls
 
 # "View in browser" links live as long as people keep old emails around.
 VIEW_MAX_AGE = 60 * 60 * 24 * 400
@@ -48,10 +48,8 @@ def view_in_browser(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def feedback_links(subscriber, paper_id: int) -> dict[str, str]:
-    return {
-        "more_url": feedback_url(subscriber, paper_id, 1),
-        "less_url": feedback_url(subscriber, paper_id, -1),
-    }
+    more, less = feedback_urls(subscriber, paper_id)
+    return {"more_url": more, "less_url": less}
 
 
 class EditionFeed(Feed):

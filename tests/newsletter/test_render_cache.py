@@ -1,17 +1,23 @@
-"""The send path renders each distinct digest once and fills in each reader's address and links:
-every reader must still get exactly the email the templates give for them alone."""
+"""The send path renders the digest templates once per edition and assembles each reader's email
+from per-paper blocks, filling in their counts, reasons, address and links: every reader must
+still get exactly the email the templates give for them alone."""
 
+import random
 from email import message_from_bytes, policy
 
 import pytest
+from bs4 import BeautifulSoup
 
 from newsletter import render
 from newsletter.models import Delivery
 from newsletter.ranking import Ranked
-from newsletter.render import build_digest, build_digest_one_by_one
-from tests.newsletter.personas import a_day_of_papers, alice, reader, released_edition, video
+from newsletter.render import build_digest, build_digest_one_by_one, digest_layout
+from subscribers.followups import News
+from tests.newsletter.personas import a_day_of_papers, alice, paper, reader, released_edition, video
 
 pytestmark = pytest.mark.django_db
+
+HOSTILE = '<script>alert("x")</script> & "quotes" \'single\' \xa0nbsp'
 
 
 def parts(message) -> dict[str, str]:
@@ -25,32 +31,64 @@ def parts(message) -> dict[str, str]:
     }
 
 
-def test_readers_of_the_same_papers_get_their_own_address_and_links_from_one_render(settings):
+def assert_same_email(got: dict[str, str], expected: dict[str, str]) -> None:
+    """Identical but for how the HTML spells an escaped character (&quot; or " in text)."""
+    for key in ("subject", "to", "text", "list-unsubscribe"):
+        assert got[key] == expected[key], key
+    assert BeautifulSoup(got["html"], "html.parser") == BeautifulSoup(expected["html"], "html.parser")
+    assert render.slot("x").split(".")[0] not in got["html"] + got["text"]
+
+
+@pytest.fixture
+def day(settings):
     settings.SITE_URL = "https://paperboy.example.test"
-    papers = a_day_of_papers()
+    papers = list(a_day_of_papers().values())
+    papers.append(paper("2603.09999", f"Hostile {HOSTILE}", authors=[HOSTILE], abstract=f"{HOSTILE}. Two."))
     edition = released_edition()
-    items = [
-        Ranked(papers["video"], 2.0, ("matches: Video (video generation)",)),
-        Ranked(papers["llm"], 1.0, ("trending: 300 upvotes",)),
-    ]
-    readers = [alice(), reader("o'brien+news@example.test", [video()])]
-    deliveries = [Delivery.objects.create(subscriber=r, edition=edition) for r in readers]
-    render._rendered.clear()
-    fast = [parts(build_digest(d, items, weekly=False)) for d in deliveries]
-    assert len(render._rendered) == 1  # one render served both readers
-    slow = [parts(build_digest_one_by_one(d, items, weekly=False)) for d in deliveries]
-    for got, expected, r in zip(fast, slow, readers, strict=True):
-        assert got["subject"] == expected["subject"]
-        assert got["to"] == expected["to"] == r.email
-        assert got["text"] == expected["text"]
-        assert got["list-unsubscribe"] == expected["list-unsubscribe"]
-        assert render.slot("email").split(".")[0] not in got["html"] + got["text"]
-    # Same bytes for an ordinary address; an apostrophe is escaped either way, as &#x27; or '.
-    assert fast[0]["html"] == slow[0]["html"]
-    assert fast[1]["html"].replace("&#x27;", "'") == slow[1]["html"].replace("&#x27;", "'")
-    assert "o&#x27;brien+news@example.test subscribed" in fast[1]["html"]
-    assert readers[0].email not in fast[1]["html"] + fast[1]["text"]
-    assert readers[1].email not in fast[0]["text"]
+    edition.curator_note = f"Note {HOSTILE}"
+    edition.save()
+    return edition, papers
+
+
+def test_digests_assembled_from_one_render_match_the_templates_reader_by_reader(day):
+    """Random subsets, orders and reasons (some hostile) of the edition's papers, for readers with
+    awkward addresses: one layout render serves them all, and each email equals the one-by-one one."""
+    edition, papers = day
+    rng = random.Random(3)  # noqa: S311 (test data)
+    emails = ["alice@example.test", "o'brien+news@example.test", "a&b@example.test"]
+    render._layouts.clear()
+    layout = digest_layout(edition, False, papers)
+    for n in range(12):
+        subscriber = reader(f"r{n}-{emails[n % 3]}", [video()])
+        chosen = rng.sample(papers, rng.randint(1, len(papers)))
+        reasons = [rng.choice(["matches: Video (text-to-video)", f"your keywords: {HOSTILE}", "trending"])]
+        items = [Ranked(p, 1.0, tuple(reasons * rng.randint(1, 2))) for p in chosen]
+        delivery = Delivery.objects.create(subscriber=subscriber, edition=edition)
+        got = parts(build_digest(delivery, items, weekly=False, layout=layout))
+        expected = parts(build_digest_one_by_one(delivery, items, weekly=False))
+        assert_same_email(got, expected)
+        assert "&lt;script&gt;" in got["html"] and "<script>" not in got["html"]
+    assert len(render._layouts) == 1  # one render served every reader
+
+
+def test_a_layout_for_other_papers_is_not_used(day):
+    edition, papers = day
+    delivery = Delivery.objects.create(subscriber=alice(), edition=edition)
+    items = [Ranked(papers[0], 1.0, ("matches: Video (text-to-video)",))]
+    other = digest_layout(edition, False, papers[1:])
+    got = parts(build_digest(delivery, items, weekly=False, layout=other))
+    assert_same_email(got, parts(build_digest_one_by_one(delivery, items, weekly=False)))
+
+
+def test_weekly_digests_and_readers_with_news_match_the_templates(day):
+    edition, papers = day
+    subscriber = reader("weekly@example.test", [video()], frequency="weekly", weekday=edition.listed_on.weekday())
+    delivery = Delivery.objects.create(subscriber=subscriber, edition=edition)
+    items = [Ranked(p, 1.0, ("editor's pick",)) for p in papers[:3]]
+    news = [News(papers[4], f"code released {HOSTILE}")]
+    for weekly, with_news in [(True, ()), (True, news), (False, news)]:
+        got = parts(build_digest(delivery, items, weekly=weekly, news=with_news))
+        assert_same_email(got, parts(build_digest_one_by_one(delivery, items, weekly=weekly, news=with_news)))
 
 
 def test_a_changed_paper_is_rendered_again(settings):
