@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
@@ -283,7 +284,7 @@ def send_chunk(delivery_ids: list[int], give_up: bool = False) -> Counts:
         counts.retry = [d.pk for d in deliveries]
         return counts
     context = ChunkContext(deliveries)
-    sent_papers: list[SentPaper] = []
+    sent_papers: list[SentPair] = []
     bounced: list[int] = []
     connection = get_connection()
     try:
@@ -299,7 +300,7 @@ def send_chunk(delivery_ids: list[int], give_up: bool = False) -> Counts:
     return counts
 
 
-def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers: list[SentPaper]) -> str:
+def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers: list["SentPair"]) -> str:
     items = context.rank_for(delivery)
     if not items:
         delivery.status = Delivery.Status.SKIPPED
@@ -324,9 +325,7 @@ def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers:
     delivery.esp_message_id = esp_message_id(message)
     record_sent_in_journal(delivery)
     context.mark_sent(delivery)
-    sent_papers += [
-        SentPaper(subscriber_id=delivery.subscriber_id, paper=i.paper, delivery=delivery) for i in items
-    ]
+    sent_papers += [SentPair(delivery.subscriber_id, i.paper.pk, delivery.pk) for i in items]
     return Delivery.Status.SENT
 
 
@@ -359,7 +358,15 @@ def tally(delivery: Delivery, outcome: str, counts: Counts, bounced: list[int], 
             bounced.append(delivery.subscriber_id)
 
 
-def record_outcomes(deliveries: list[Delivery], sent_papers: list[SentPaper], bounced: list[int]) -> None:
+class SentPair(NamedTuple):
+    """A SentPaper row to insert (plain tuples: a model instance per paper cost more)."""
+
+    subscriber_id: int
+    paper_id: int
+    delivery_id: int
+
+
+def record_outcomes(deliveries: list[Delivery], sent_papers: list[SentPair], bounced: list[int]) -> None:
     with transaction.atomic():
         if connection.vendor == "postgresql":
             update_deliveries_pg(deliveries)
@@ -368,7 +375,8 @@ def record_outcomes(deliveries: list[Delivery], sent_papers: list[SentPaper], bo
             Delivery.objects.bulk_update(
                 deliveries, ["status", "items", "error", "esp_message_id", "sent_at"], batch_size=1000
             )
-            SentPaper.objects.bulk_create(sent_papers, ignore_conflicts=True, batch_size=1000)
+            rows = [SentPaper(**pair._asdict()) for pair in sent_papers]
+            SentPaper.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
         if bounced:
             # Suppressed before the next send: a hard bounce is never mailed again.
             Subscriber.objects.filter(pk__in=bounced).update(status=Status.BOUNCED)
@@ -405,7 +413,7 @@ def update_deliveries_pg(deliveries: list[Delivery]) -> None:
         cursor.execute(_UPDATE_DELIVERIES.format(table=Delivery._meta.db_table), columns)
 
 
-def insert_sent_papers_pg(sent_papers: list[SentPaper]) -> None:
+def insert_sent_papers_pg(sent_papers: list[SentPair]) -> None:
     if not sent_papers:
         return
     columns = (

@@ -26,6 +26,7 @@ _BOUNDARY_DIGITS = len(repr(sys.maxsize - 1))  # as email.generator makes bounda
 # Extra headers Django treats specially; an email with one of them takes Django's way.
 _SPECIAL = {"from", "to", "cc", "reply-to", "date", "subject", "content-type", "mime-version",
             "content-transfer-encoding"}  # fmt: skip
+_FOLD_POINT = re.compile(r"[;, \t]")  # where the email package's Header folds
 _NEWLINE = re.compile(r"\r\n|\r|\n")  # the email package's line ends
 
 
@@ -62,8 +63,13 @@ def is_plain(email: EmailMultiAlternatives) -> bool:
 
 
 def fits_8bit(text: str) -> bool:
-    # Django switches a part to quoted-printable when a line is longer than this.
-    return all(len(line.encode()) <= RFC5322_EMAIL_LINE_LENGTH_LIMIT for line in text.splitlines())
+    """Django switches a part to quoted-printable when a line (as str.splitlines() splits)
+    is longer than RFC 5322's limit in bytes. Lines short enough even at 4 bytes a character
+    need no encoding to tell."""
+    lines = text.splitlines()
+    if max(map(len, lines), default=0) <= RFC5322_EMAIL_LINE_LENGTH_LIMIT // 4:
+        return True
+    return all(len(line.encode()) <= RFC5322_EMAIL_LINE_LENGTH_LIMIT for line in lines)
 
 
 @lru_cache(maxsize=4)
@@ -71,10 +77,20 @@ def _folding(linesep: str):
     return email_policy.compat32.clone(linesep=linesep)
 
 
+@lru_cache(maxsize=1024)
+def subject_header(subject: str) -> str:
+    """The Subject as Django sets it (RFC 2047 encoded words). Cached: readers of an edition
+    share a few dozen subjects, and encoding one is slow."""
+    return forbid_multi_line_headers("Subject", subject, "utf-8")[1]
+
+
 def header_line(name: str, value: str, linesep: str) -> bytes:
-    """One header as the email package writes it: long ones folded by its own algorithm."""
+    """One header as the email package writes it: long ones folded by its own algorithm, which
+    moves a value it cannot fold (a long URL) to a continuation line of its own."""
     if len(name) + 2 + len(value) <= MAX_HEADER_LINE:
         return f"{name}: {value}{linesep}".encode("ascii")
+    if not _FOLD_POINT.search(value):
+        return f"{name}: {linesep} {value}{linesep}".encode("ascii")
     return _folding(linesep).fold_binary(name, value)
 
 
@@ -90,7 +106,8 @@ def part(text: str, subtype: str, linesep: str) -> bytes:
     cte = "7bit" if text.isascii() else "8bit"
     head = f'Content-Type: text/{subtype}; charset="utf-8"{linesep}MIME-Version: 1.0{linesep}'
     head += f"Content-Transfer-Encoding: {cte}{linesep}{linesep}"
-    body = linesep.join(_NEWLINE.split(text))
+    # The email package ends every line (\r\n, \r or \n) with linesep.
+    body = text.replace("\n", linesep) if "\r" not in text else linesep.join(_NEWLINE.split(text))
     return head.encode("ascii") + body.encode()
 
 
@@ -113,14 +130,11 @@ class DigestMIME:
 
     def headers(self, boundary: str) -> list[tuple[str, str]]:
         email = self.email
-        own = [
-            ("Subject", email.subject),
-            ("From", email.from_email),
-            ("To", ", ".join(map(str, email.to))),
-        ]
+        own = [("From", email.from_email), ("To", ", ".join(map(str, email.to)))]
         headers = [
             ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
             ("MIME-Version", "1.0"),
+            ("Subject", subject_header(email.subject)),
             *[forbid_multi_line_headers(name, value, "utf-8") for name, value in own],
             ("Date", self.date),
         ]

@@ -122,7 +122,10 @@ def _reasons_and_score(profile: Profile, c: Candidate) -> tuple[float, list[str]
     if keywords:
         score += KEYWORD_WEIGHT * len(keywords)
         reasons.append(f"your keywords: {', '.join(keywords)}")
-    authors = [a for a in c.paper.authors if isinstance(a, str) and a.casefold() in profile.authors]
+    # Most readers follow nobody: skip casefolding every author of every paper for them.
+    authors = profile.authors and [
+        a for a in c.paper.authors if isinstance(a, str) and a.casefold() in profile.authors
+    ]
     if authors:
         score += AUTHOR_WEIGHT
         reasons.append(f"by {', '.join(authors)}, whom you follow")

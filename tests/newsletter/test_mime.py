@@ -6,7 +6,7 @@ import re
 import pytest
 from django.core.mail import EmailMultiAlternatives
 
-from newsletter.mime import DigestEmail, DigestMIME, is_plain
+from newsletter.mime import DigestEmail, DigestMIME, fits_8bit, is_plain
 
 SUBJECTS = [
     "3 papers today: Video diffusion at scale",
@@ -49,8 +49,9 @@ def djangos_bytes(message: DigestEmail, mime: DigestMIME, linesep: str) -> tuple
 
 @pytest.mark.parametrize("linesep", ["\n", "\r\n"])
 @pytest.mark.parametrize("subject", SUBJECTS)
-def test_the_bytes_are_djangos_bytes(subject, linesep):
-    message = digest(subject)
+@pytest.mark.parametrize("unsubscribe", [HEADERS["List-Unsubscribe"], "<https://e.test/" + "t" * 150 + ">"])
+def test_the_bytes_are_djangos_bytes(subject, linesep, unsubscribe):
+    message = digest(subject, **{"List-Unsubscribe": unsubscribe})
     mime = message.message()
     assert isinstance(mime, DigestMIME)
     expected, boundary = djangos_bytes(message, mime, linesep)
@@ -100,3 +101,22 @@ def test_other_uses_of_the_message_get_djangos_object():
     mime = digest(SUBJECTS[1]).message()
     assert mime["Message-ID"] == HEADERS["Message-ID"]
     assert mime.get_content_type() == "multipart/alternative"
+
+
+@pytest.mark.parametrize(
+    ("text", "fits"),
+    [
+        ("x" * 998, True),
+        ("x" * 999, False),
+        ("🚀" * 249 + "xx", True),  # 998 bytes
+        ("🚀" * 250, False),  # 1,000 bytes in 250 characters
+        ("x" * 600 + "\u2028" + "x" * 600, True),  # splitlines() ends a line there, as Django counts
+        ("short\n" * 500, True),
+    ],
+)
+def test_the_8bit_check_counts_bytes_per_line_as_django_does(text, fits):
+    from django.core.mail.message import SafeMIMEText
+
+    assert fits_8bit(text) is fits
+    djangos = SafeMIMEText(text, "plain", "utf-8")["Content-Transfer-Encoding"]
+    assert (djangos != "quoted-printable") is fits
