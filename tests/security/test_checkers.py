@@ -33,6 +33,12 @@ def vnu_jar() -> Path:
 
 def nu_errors(documents: dict[str, str], tmp_path: Path) -> dict[str, list[str]]:
     """Run the Nu HTML checker once over all documents; its errors by document name."""
+    return nu_results(start_nu(documents, tmp_path))
+
+
+def start_nu(documents: dict[str, str], tmp_path: Path) -> tuple[subprocess.Popen, dict[str, str]]:
+    """Start the Nu HTML checker over all documents (it runs while the caller does other work);
+    nu_results waits for it."""
     java = require_program("java")
     files = {}
     for i, (name, html) in enumerate(documents.items()):
@@ -40,11 +46,15 @@ def nu_errors(documents: dict[str, str], tmp_path: Path) -> dict[str, list[str]]
         path.write_text(html, encoding="utf-8")
         files[path.name] = name
     command = [java, "-jar", str(vnu_jar()), "--format", "json", "--exit-zero-always"]
-    result = subprocess.run(
-        [*command, *(str(tmp_path / f) for f in files)], capture_output=True, text=True, timeout=300
-    )
-    errors: dict[str, list[str]] = {name: [] for name in documents}
-    for message in json.loads(result.stderr)["messages"]:
+    command += [str(tmp_path / f) for f in files]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True), files
+
+
+def nu_results(started: tuple[subprocess.Popen, dict[str, str]]) -> dict[str, list[str]]:
+    process, files = started
+    _, report = process.communicate(timeout=300)
+    errors: dict[str, list[str]] = {name: [] for name in files.values()}
+    for message in json.loads(report)["messages"]:
         if message["type"] == "error" or message.get("subType") == "fatal":
             errors[files[message["url"].rsplit("/", 1)[-1]]].append(
                 f"line {message.get('lastLine')}: {message['message']}"
