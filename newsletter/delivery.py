@@ -128,6 +128,10 @@ def orphaned_pending_ids(edition: Edition, now: datetime) -> list[int]:
 
 
 def create_deliveries(edition: Edition, subscriber_ids: list[int]) -> list[int]:
+    """Pending rows for these readers, in their order; the ids of the rows this call created
+    (or, elsewhere than PostgreSQL, of all pending unclaimed ones)."""
+    if connection.vendor == "postgresql":
+        return insert_deliveries_pg(edition, subscriber_ids)
     rows = [Delivery(edition=edition, subscriber_id=sid) for sid in subscriber_ids]
     # ignore_conflicts: an overlapping tick may have inserted some; the unique row wins.
     Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
@@ -138,6 +142,26 @@ def create_deliveries(edition: Edition, subscriber_ids: list[int]) -> list[int]:
         claimed_at__isnull=True,
     )
     return list(created.values_list("pk", flat=True))
+
+
+# One statement for a whole tick's rows: bulk_create in batches plus a query for the ids took
+# seven seconds for 100,000 readers. Ids follow the readers' order (WITH ORDINALITY), so chunks
+# keep readers of the same preferences together; an overlapping tick's rows are left to it.
+_INSERT_DELIVERIES = """
+    INSERT INTO {table} (edition_id, subscriber_id, status, attempts, items, error, esp_message_id,
+                         esp_status, claim_token, created_at)
+    SELECT %s, s.id, 'pending', 0, '[]'::jsonb, '', '', '', '', now()
+    FROM unnest(%s::bigint[]) WITH ORDINALITY AS s(id, n)
+    ORDER BY s.n
+    ON CONFLICT DO NOTHING
+    RETURNING id
+"""
+
+
+def insert_deliveries_pg(edition: Edition, subscriber_ids: list[int]) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_DELIVERIES.format(table=Delivery._meta.db_table), [edition.pk, subscriber_ids])
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def run_tick(

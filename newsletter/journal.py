@@ -1,4 +1,4 @@
-"""A per-message journal of each chunk being sent, kept in the cache (Redis in production).
+"""A per-message journal of each chunk being sent, kept in the cache's store (Redis in production).
 
 The ledger is written in bulk when a chunk ends, so the queries per chunk stay constant. If the
 worker dies mid-chunk, its rows stay "sending"; once the task's time limit has passed, the
@@ -11,7 +11,9 @@ journal tells them apart (newsletter.recovery):
 """
 
 import json
+from functools import lru_cache
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 
@@ -24,8 +26,37 @@ def _key(delivery_id: int) -> str:
     return f"paperboy:delivery:{delivery_id}"
 
 
+@lru_cache(maxsize=4)
+def _client(location: str) -> redis.Redis:
+    return redis.Redis.from_url(location)
+
+
+def _redis() -> redis.Redis | None:
+    """A Redis client of its own (one per process) on the cache's Redis, if the cache is Redis.
+    Two journal writes per digest through Django's cache API (a new client object and a MULTI /
+    MSET / EXPIRE transaction each) took a fifth of the send path's time; a plain SET takes one
+    round trip."""
+    config = settings.CACHES["default"]
+    if not config["BACKEND"].endswith(".RedisCache"):
+        return None
+    location = config["LOCATION"]
+    return _client(location if isinstance(location, str) else location[0])
+
+
 def _write(entries: dict[int, dict]) -> None:
-    cache.set_many({_key(i): json.dumps(e) for i, e in entries.items()}, timeout=settings.DIGEST_JOURNAL_TTL)
+    ttl = settings.DIGEST_JOURNAL_TTL
+    client = _redis()
+    if client is None:
+        cache.set_many({_key(i): json.dumps(e) for i, e in entries.items()}, timeout=ttl)
+        return
+    if len(entries) == 1:
+        [(delivery_id, entry)] = entries.items()
+        client.set(_key(delivery_id), json.dumps(entry), ex=ttl)
+        return
+    with client.pipeline(transaction=False) as pipe:
+        for delivery_id, entry in entries.items():
+            pipe.set(_key(delivery_id), json.dumps(entry), ex=ttl)
+        pipe.execute()
 
 
 def record_claimed(delivery_ids: list[int]) -> None:
@@ -43,5 +74,12 @@ def record_sent(delivery_id: int, esp_message_id: str, items: list[dict]) -> Non
 
 def read(delivery_ids: list[int]) -> dict[int, dict]:
     """The journal entries of these rows; a row the journal does not know is absent."""
-    found = cache.get_many([_key(i) for i in delivery_ids])
+    keys = [_key(i) for i in delivery_ids]
+    client = _redis()
+    if client is None:
+        found = cache.get_many(keys)
+    else:
+        found = {
+            key: value for key, value in zip(keys, client.mget(keys) if keys else [], strict=True) if value
+        }
     return {int(key.rsplit(":", 1)[1]): json.loads(value) for key, value in found.items()}

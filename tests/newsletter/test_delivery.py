@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from newsletter import journal
-from newsletter.delivery import latest_delivery_moment, run_tick, send_chunk
+from newsletter.delivery import create_deliveries, latest_delivery_moment, run_tick, send_chunk
 from newsletter.models import Delivery, Edition, SentPaper
 from newsletter.recovery import recover_abandoned
 from papers.models import Paper
@@ -249,3 +249,18 @@ def test_news_on_a_liked_paper_comes_once_in_the_next_digest(smtp_server):
     from subscribers.followups import news_for
 
     assert news_for([reader_.pk]) == {}  # told: the next digest will not repeat it
+
+
+def test_deliveries_are_created_once_in_the_readers_order():
+    a_day_of_papers()
+    edition = released_edition(at=RELEASED)
+    readers = [reader(f"order{i}@example.test").pk for i in range(5)]
+    order = [readers[3], readers[0], readers[4], readers[1], readers[2]]
+    created = sorted(create_deliveries(edition, order))
+    rows = Delivery.objects.in_bulk(created)
+    assert [rows[pk].subscriber_id for pk in created] == order  # ids ascend in the readers' order
+    assert all(rows[pk].status == Delivery.Status.PENDING and rows[pk].items == [] for pk in created)
+    # An overlapping tick creates nothing more (and on PostgreSQL returns nothing to dispatch).
+    again = create_deliveries(edition, order)
+    assert Delivery.objects.count() == 5
+    assert sorted(again) == ([] if connection.vendor == "postgresql" else created)
