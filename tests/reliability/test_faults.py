@@ -121,8 +121,13 @@ def test_an_esp_failing_then_recovering(run):
     )
 
 
+class NeededTheRecoveryTick(AssertionError):
+    """Only this expected failure is xfailed: any other (a digest lost or doubled) fails."""
+
+
 @pytest.mark.xfail(
     strict=True,
+    raises=NeededTheRecoveryTick,
     reason="product bug: send_chunk lets connection.open()'s ConnectionRefusedError escape, so the "
     "task dies with its rows 'sending' and no retry; only the recovery tick after the task time "
     "limit (15+ min in production) resends them (fix needed in newsletter/delivery.py)",
@@ -143,7 +148,8 @@ def test_the_smtp_server_down_then_up(run):
         worker.stop()
         server.stop()
     assert_exactly_once("SMTP server down, then up", inbox, addresses, recovery_tick=recovery)
-    assert not recovery, "the retries alone must deliver once the server is up"
+    if recovery:
+        raise NeededTheRecoveryTick("the retries alone must deliver once the server is up")
 
 
 def test_two_beat_schedulers_at_once(run, slow_smtp, tmp_path):
