@@ -318,6 +318,7 @@ def send_chunk(delivery_ids: list[int], give_up: bool = False) -> Counts:
             tally(delivery, outcome, counts, bounced, give_up)
     finally:
         connection.close()
+        flush_journal()
     record_outcomes(deliveries, sent_papers, bounced)
     if context.told:
         mark_told(context.told)
@@ -347,17 +348,17 @@ def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers:
     delivery.sent_at = timezone.now()
     delivery.error = ""
     delivery.esp_message_id = esp_message_id(message)
-    record_sent_in_journal(delivery)
+    journal.defer_sent(delivery.pk, delivery.esp_message_id, delivery.items)
     context.mark_sent(delivery)
     sent_papers += [SentPair(delivery.subscriber_id, i.paper.pk, delivery.pk) for i in items]
     return Delivery.Status.SENT
 
 
-def record_sent_in_journal(delivery: Delivery) -> None:
+def flush_journal() -> None:
     try:
-        journal.record_sent(delivery.pk, delivery.esp_message_id, delivery.items)
-    except Exception as exc:  # the ledger still records it when the chunk ends; only a crash would not
-        log.warning("journal unavailable after sending digest %s: %r", delivery.pk, exc)
+        journal.flush()
+    except Exception as exc:  # the ledger still records them next; only a crash would not
+        log.warning("journal unavailable at the end of a chunk: %r", exc)
 
 
 def esp_message_id(message) -> str:

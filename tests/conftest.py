@@ -27,10 +27,15 @@ from tests.smtp import smtp_server  # noqa: E402, F401
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit counters and the delivery journal live in the cache; each test starts with none."""
+    """Rate-limit counters and the delivery journal live in the cache; each test starts with none
+    (nor with "sent" entries an earlier test left waiting in this process)."""
+    from newsletter import journal
+
     cache.clear()
+    journal._take_deferred()  # dropped, not written
     yield
     cache.clear()
+    journal._take_deferred()  # dropped, not written
 
 
 @pytest.fixture
