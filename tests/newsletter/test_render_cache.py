@@ -54,7 +54,7 @@ def test_digests_assembled_from_one_render_match_the_templates_reader_by_reader(
     """Random subsets, orders and reasons (some hostile) of the edition's papers, for readers with
     awkward addresses: one layout render serves them all, and each email equals the one-by-one one."""
     edition, papers = day
-    rng = random.Random(3)  # noqa: S311 (test data)
+    rng = random.Random(3)
     emails = ["alice@example.test", "o'brien+news@example.test", "a&b@example.test"]
     render._layouts.clear()
     layout = digest_layout(edition, False, papers)
@@ -82,7 +82,8 @@ def test_a_layout_for_other_papers_is_not_used(day):
 
 def test_weekly_digests_and_readers_with_news_match_the_templates(day):
     edition, papers = day
-    subscriber = reader("weekly@example.test", [video()], frequency="weekly", weekday=edition.listed_on.weekday())
+    weekday = edition.listed_on.weekday()
+    subscriber = reader("weekly@example.test", [video()], frequency="weekly", weekday=weekday)
     delivery = Delivery.objects.create(subscriber=subscriber, edition=edition)
     items = [Ranked(p, 1.0, ("editor's pick",)) for p in papers[:3]]
     news = [News(papers[4], f"code released {HOSTILE}")]
