@@ -165,6 +165,7 @@ class Result:
     papers: int
     paper_source: str
     wall_s: float = 0.0
+    tick_s: float = 0.0  # of wall_s: the tick (due readers, ledger rows, dispatch)
     digests_per_s: float = 0.0
     naive_digests_per_s: float = 0.0
     naive_sample: int = 0
@@ -338,14 +339,15 @@ def in_flight(edition: Edition) -> bool:
 
 
 # --- the run ----------------------------------------------------------------------------------
-def timed_send(edition: Edition, workers: list[subprocess.Popen], timeout: float) -> float:
+def timed_send(edition: Edition, workers: list[subprocess.Popen], timeout: float) -> tuple[float, float]:
     """From the tick to the last outcome recorded: the tick runs here and dispatches the chunks
-    to the workers after commit, as digest_tick_task does."""
+    to the workers after commit, as digest_tick_task does. Returns (tick, whole) seconds."""
     from newsletter.tasks import dispatch_after_commit
 
     started = time.perf_counter()
     with transaction.atomic():
         run_tick(timezone.now(), dispatch_after_commit, edition=edition, ignore_time=True)
+    tick = time.perf_counter() - started
     deadline = time.monotonic() + timeout
     while in_flight(edition):
         if time.monotonic() > deadline:
@@ -353,7 +355,7 @@ def timed_send(edition: Edition, workers: list[subprocess.Popen], timeout: float
         if any(w.poll() is not None for w in workers):
             raise RuntimeError("a benchmark worker died during the send")
         time.sleep(0.05)
-    return time.perf_counter() - started
+    return tick, time.perf_counter() - started
 
 
 def check_ledger(
@@ -417,7 +419,8 @@ def run(
         wait_until_ready(procs)
         cpu_before = sum(cpu_seconds(w) for w in procs)
         with override_settings(DIGEST_CHUNK_SIZE=chunk_size):
-            wall = timed_send(edition, procs, timeout)
+            result.tick_s, wall = timed_send(edition, procs, timeout)
+            result.tick_s = round(result.tick_s, 2)
         result.worker_cpu_s = round(sum(cpu_seconds(w) for w in procs) - cpu_before, 2)
         result.loadavg_1m = os.getloadavg()[0]
         result.peak_rss_mb = round(max(peak_rss_mb(w) for w in procs), 1)
