@@ -104,6 +104,7 @@ def _sign_up(choices: SignupChoices, consent: Consent) -> str:
         _enqueue(subscriber.id, "already-subscribed")
         return "already-subscribed"
 
+    is_new = subscriber is None
     subscriber = subscriber or Subscriber(email=email)
     subscriber.status = Status.PENDING
     subscriber.frequency = choices.frequency
@@ -113,7 +114,10 @@ def _sign_up(choices: SignupChoices, consent: Consent) -> str:
     subscriber.confirm_nonce = subscriber.confirm_nonce or secrets.token_hex(16)
     _record_consent(subscriber, consent)
     subscriber.save()
-    subscriber.topics.set(choices.topics)
+    if not is_new:
+        subscriber.topics.set(choices.topics)
+    elif choices.topics:  # a new row has none to compare with: one INSERT
+        subscriber.topics.add(*choices.topics)
     if not limits.address_quota_allows(email, "confirm"):
         return "quota"
     _enqueue(subscriber.id, "confirm")

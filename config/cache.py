@@ -1,0 +1,29 @@
+"""Django's Redis cache, with one Redis client per connection pool instead of one per call.
+
+Django's RedisCacheClient builds a new redis.Redis for every cache operation, and redis-py fills
+each new client's table of ~170 response callbacks: a sign-up's rate limits made four of them,
+more time than their Redis round trips. A redis.Redis is safe to share between threads (its
+connection pool hands each command a connection), so one per pool is kept.
+"""
+
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
+
+
+class RedisCacheClient(DjangoRedisCacheClient):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, object] = {}
+
+    def get_client(self, key=None, *, write: bool = False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
+class RedisCache(DjangoRedisCache):
+    def __init__(self, server, params) -> None:
+        super().__init__(server, params)
+        self._class = RedisCacheClient
