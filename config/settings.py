@@ -161,6 +161,8 @@ if ANYMAIL_ESP:
 
     EMAIL_BACKEND, _esp_settings = anymail_settings(ANYMAIL_ESP, env)
     ANYMAIL.update(_esp_settings)
+    # Seconds an ESP's API may take to answer; a timeout is retried like a 5xx.
+    ANYMAIL["REQUESTS_TIMEOUT"] = env.float("ANYMAIL_REQUESTS_TIMEOUT", default=30.0)
 elif EMAIL_URL:
     vars().update(env.email_url("EMAIL_URL"))
     # smtp:// gets Django's backend with the delivery journal written right before the final

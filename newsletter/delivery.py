@@ -302,17 +302,17 @@ def send_chunk(delivery_ids: list[int], give_up: bool = False) -> Counts:
         journal.record_claimed([d.pk for d in deliveries])
     except Exception as exc:  # cache down: release the claim rather than send blind
         log.warning("delivery journal unavailable, chunk released for a retry: %r", exc)
-        Delivery.objects.filter(claim_token=token, status=Delivery.Status.SENDING).update(
-            status=Delivery.Status.PENDING, claim_token=""
-        )
-        counts.retry = [d.pk for d in deliveries]
-        return counts
+        return release(token, deliveries, counts)
     context = ChunkContext(deliveries)
     sent_papers: list[SentPair] = []
     bounced: list[int] = []
     connection = get_connection()
     try:
         connection.open()
+    except Exception as exc:  # the mail server is down or refuses us: nothing was sent, retry it all
+        log.warning("mail server unavailable, chunk released for a retry: %r", exc)
+        return release(token, deliveries, counts)
+    try:
         for delivery in deliveries:
             outcome = send_one(delivery, context, connection, sent_papers)
             tally(delivery, outcome, counts, bounced, give_up)
@@ -322,6 +322,15 @@ def send_chunk(delivery_ids: list[int], give_up: bool = False) -> Counts:
     record_outcomes(deliveries, sent_papers, bounced)
     if context.told:
         mark_told(context.told)
+    return counts
+
+
+def release(token: str, deliveries: list[Delivery], counts: Counts) -> Counts:
+    """Put a claimed chunk back to pending, none of it sent, for the task to retry."""
+    Delivery.objects.filter(claim_token=token, status=Delivery.Status.SENDING).update(
+        status=Delivery.Status.PENDING, claim_token=""
+    )
+    counts.retry = [d.pk for d in deliveries]
     return counts
 
 

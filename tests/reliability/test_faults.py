@@ -108,7 +108,7 @@ def test_an_esp_failing_then_recovering(run):
     esp = FakePostmark(failures, hang=1.5)
     addresses, edition = due_readers(f"esp{run}", READERS)
     env = {"ANYMAIL_ESP": "postmark", "POSTMARK_SERVER_TOKEN": "test", "POSTMARK_API_URL": esp.url}
-    worker = WorkerProcess(None, TEST_ESP_TIMEOUT="0.5", **env, **CHUNK).start()
+    worker = WorkerProcess(None, ANYMAIL_REQUESTS_TIMEOUT="0.5", **env, **CHUNK).start()
     try:
         tick(edition)
         recovery = settle(edition)
@@ -121,17 +121,6 @@ def test_an_esp_failing_then_recovering(run):
     )
 
 
-class NeededTheRecoveryTick(AssertionError):
-    """Only this expected failure is xfailed: any other (a digest lost or doubled) fails."""
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=NeededTheRecoveryTick,
-    reason="product bug: send_chunk lets connection.open()'s ConnectionRefusedError escape, so the "
-    "task dies with its rows 'sending' and no retry; only the recovery tick after the task time "
-    "limit (15+ min in production) resends them (fix needed in newsletter/delivery.py)",
-)
 def test_the_smtp_server_down_then_up(run):
     port = free_port()
     inbox = Inbox()
@@ -148,8 +137,7 @@ def test_the_smtp_server_down_then_up(run):
         worker.stop()
         server.stop()
     assert_exactly_once("SMTP server down, then up", inbox, addresses, recovery_tick=recovery)
-    if recovery:
-        raise NeededTheRecoveryTick("the retries alone must deliver once the server is up")
+    assert not recovery, "the task's retries alone must deliver once the server is up"
 
 
 def test_two_beat_schedulers_at_once(run, slow_smtp, tmp_path):

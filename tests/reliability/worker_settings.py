@@ -12,6 +12,3 @@ if visibility := os.environ.get("TEST_BROKER_VISIBILITY_TIMEOUT"):
         "unacked_restore_interval": 1,
         "unacked_restore_throttle": 1,
     }
-# Anymail's HTTP timeout (30 s by default), so an ESP that hangs times out quickly.
-if timeout := os.environ.get("TEST_ESP_TIMEOUT"):
-    ANYMAIL["REQUESTS_TIMEOUT"] = float(timeout)  # noqa: F405
