@@ -314,11 +314,18 @@ def peak_rss_mb(worker: subprocess.Popen) -> float:
     return 0.0
 
 
-def cpu_seconds(worker: subprocess.Popen) -> float:
-    """User + system CPU the worker used so far: unlike wall time, not inflated by other
+def cpu_seconds(worker: subprocess.Popen | int) -> float:
+    """User + system CPU the process used so far: unlike wall time, not inflated by other
     processes competing for the cores."""
-    fields = Path(f"/proc/{worker.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    pid = worker if isinstance(worker, int) else worker.pid
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a process and its live children (gunicorn's master and workers)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return cpu_seconds(pid) + sum(cpu_seconds(int(child)) for child in children)
 
 
 def stop_workers(workers: list[subprocess.Popen]) -> None:

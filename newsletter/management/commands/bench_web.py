@@ -40,6 +40,7 @@ class Command(BaseCommand):
             p = result[name]
             self.stdout.write(
                 f"{name}: {p['requests']} requests, {p['requests_per_s']} requests/s, p50 {p['p50_ms']} ms, "
-                f"p95 {p['p95_ms']} ms, p99 {p['p99_ms']} ms, errors {p['errors']}"
+                f"p95 {p['p95_ms']} ms, p99 {p['p99_ms']} ms, errors {p['errors']}, "
+                f"server CPU {p['server_cpu_ms_per_request']} ms/request"
             )
         self.stdout.write(bench.as_json_dict(result))
