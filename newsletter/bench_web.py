@@ -1,6 +1,6 @@
 """The web benchmark behind `make bench-web` (`python manage.py bench_web`).
 
-gunicorn serves the app with the production settings (DEBUG off, the Dockerfile's sync workers)
+gunicorn serves the app with the production settings (DEBUG off, the Dockerfile's workers and threads)
 on 127.0.0.1; wrk, in a second process, posts valid sign-up forms for distinct addresses, then
 RFC 8058 one-click unsubscribes for distinct readers. Each phase is bounded by a duration and a
 request count. The rate limits and the minimum fill time are lifted for the server's run only.
@@ -110,10 +110,11 @@ def collect_static(env: dict[str, str]) -> None:
     subprocess.run(command, cwd=settings.BASE_DIR, env=env, check=True)  # noqa: S603
 
 
-def start_server(port: int, workers: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+def start_server(port: int, workers: int, threads: int, env: dict[str, str], log: Path) -> subprocess.Popen:
     collect_static(env)
     command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers), "--access-logfile", str(log)]  # fmt: skip
+               "--workers", str(workers), "--threads", str(threads),
+               "--access-logfile", str(log)]  # fmt: skip
     # Our own interpreter and arguments.
     server = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stderr=subprocess.DEVNULL)  # noqa: S603
     deadline = time.monotonic() + 60
@@ -186,7 +187,9 @@ def phase(name: str, figures: dict, failures: int = 0, cpu_s: float = 0.0) -> Ph
     )
 
 
-def run(duration: int, max_requests: int, connections: int, workers: int, port: int, log=print) -> dict:
+def run(
+    duration: int, max_requests: int, connections: int, workers: int, threads: int, port: int, log=print
+) -> dict:
     run_id = f"{int(time.time())}{os.getpid()}"
     tokens = unsubscribe_tokens(max_requests, run_id)
     env = server_env(port)
@@ -194,7 +197,7 @@ def run(duration: int, max_requests: int, connections: int, workers: int, port: 
         script, token_file = Path(tmp) / "bench.lua", Path(tmp) / "tokens.txt"
         script.write_text(WRK_SCRIPT)
         token_file.write_text("\n".join(tokens) + "\n")
-        server = start_server(port, workers, env, Path(tmp) / "access.log")
+        server = start_server(port, workers, threads, env, Path(tmp) / "access.log")
         try:
             cookie, form = fresh_form(port)
             load = {**env, "BENCH_FORM": form, "BENCH_COOKIE": cookie, "BENCH_RUN": run_id,
@@ -222,7 +225,12 @@ def run(duration: int, max_requests: int, connections: int, workers: int, port: 
             unsubscribe_cpu,
         ),
     ]
-    return {"workers": workers, "connections": connections, **{p.name: asdict(p) for p in phases}}
+    return {
+        "workers": workers,
+        "threads": threads,
+        "connections": connections,
+        **{p.name: asdict(p) for p in phases},
+    }
 
 
 def drop_queued_mail() -> None:

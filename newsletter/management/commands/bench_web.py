@@ -17,6 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=10000, help="requests per phase at most")
         parser.add_argument("--connections", type=int, default=8)
         parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (the Dockerfile's)")
+        parser.add_argument("--threads", type=int, default=4, help="threads per worker (the Dockerfile's)")
         parser.add_argument("--port", type=int, default=8765)
 
     def handle(self, *args, **options) -> None:
@@ -28,6 +29,7 @@ class Command(BaseCommand):
                 options["requests"],
                 options["connections"],
                 options["workers"],
+                options["threads"],
                 options["port"],
                 log=lambda line: self.stdout.write(line),
             )
