@@ -44,7 +44,7 @@ test: install-dev
 # Long fuzzing (HYPOTHESIS_PROFILE=long): 10,000 cases per property, for the scraper (mutated
 # real pages through the store) and every form and endpoint of the web app.
 fuzz: install-dev
-	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/security/test_scraper_fuzz.py \
+	HYPOTHESIS_PROFILE=long $(BIN)/pytest --hypothesis-show-statistics tests/security/test_scraper_fuzz.py \
 		tests/security/test_web_fuzz.py $(PYTEST_ARGS)
 
 # Fault scenarios with real processes (tests/reliability), 20 runs each (1 or 2 in the normal

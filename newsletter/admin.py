@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
+from config.admin import ModelAdmin
 from newsletter.editions import papers_listed_on, refresh_scores
 from newsletter.models import Delivery, DeliveryEvent, Edition
 from newsletter.previews import Choice, UnknownReader, personas, render_preview, send_test
@@ -54,7 +55,7 @@ class EditionChangeList(ChangeList):
 
 
 @admin.register(Edition)
-class EditionAdmin(admin.ModelAdmin):
+class EditionAdmin(ModelAdmin):
     list_display = ["listed_on", "status", "released_at", "sent_at", *[f"stat_{n}" for n in STAT_NAMES]]
     list_filter = ["status"]
     date_hierarchy = "listed_on"
@@ -246,7 +247,7 @@ class DeliveryEventInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ModelAdmin):
     list_display = [
         "id",
         "edition",
@@ -289,7 +290,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(DeliveryEvent)
-class DeliveryEventAdmin(admin.ModelAdmin):
+class DeliveryEventAdmin(ModelAdmin):
     list_display = [
         "received_at",
         "esp",

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from config.admin import ModelAdmin
 from newsletter.editions import refresh_scores
 from newsletter.matching import match_text, text_of
 from newsletter.models import Edition
@@ -109,7 +110,7 @@ class PaperListingInline(admin.TabularInline):
 
 
 @admin.register(Paper)
-class PaperAdmin(admin.ModelAdmin):
+class PaperAdmin(ModelAdmin):
     list_display = ["arxiv_id", "title", "first_listed_on", "upvotes", "num_comments", "topics", "links"]
     list_filter = [("listings__listed_on", admin.DateFieldListFilter), UpvoteFilter, TopicFilter]
     search_fields = ["=arxiv_id", "title", "abstract", "authors", "submitted_by"]
@@ -210,7 +211,7 @@ class PaperAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScrapeRun)
-class ScrapeRunAdmin(admin.ModelAdmin):
+class ScrapeRunAdmin(ModelAdmin):
     list_display = [
         "day",
         "status",
@@ -254,7 +255,7 @@ class ScrapeRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScrapeAlert)
-class ScrapeAlertAdmin(admin.ModelAdmin):
+class ScrapeAlertAdmin(ModelAdmin):
     list_display = ["day", "kind", "sent_at", "recipients"]
     list_filter = ["kind"]
 

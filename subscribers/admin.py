@@ -16,6 +16,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from config.admin import ModelAdmin
 from newsletter.matching import compile_matcher, match_text, text_of
 from papers.models import Paper
 from subscribers import limits
@@ -44,7 +45,7 @@ def render_matches(include: str, exclude: str) -> str:
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(ModelAdmin):
     list_display = ["name", "slug", "active", "order", "reader_count"]
     list_editable = ["active", "order"]
     list_filter = ["active"]
@@ -126,7 +127,7 @@ class TimeZoneFilter(admin.SimpleListFilter):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(ModelAdmin):
     list_display = [
         "email",
         "status",
@@ -239,7 +240,7 @@ class Echo:
 
 
 @admin.register(SuppressedAddress)
-class SuppressedAddressAdmin(admin.ModelAdmin):
+class SuppressedAddressAdmin(ModelAdmin):
     """Deleting a row here lets that address sign up again."""
 
     list_display = ["address_hash", "reason", "created_at"]

@@ -1,0 +1,29 @@
+"""What every Paperboy ModelAdmin shares."""
+
+from django.contrib import admin
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponseBase
+
+
+class ModelAdmin(admin.ModelAdmin):
+    """Django's ModelAdmin, but a bulk action posted with an id that is not one (a mangled or
+    forged form) selects nothing for that id instead of failing with a 500: Django filters the
+    rows by the posted values as they come."""
+
+    def response_action(self, request: HttpRequest, queryset: QuerySet) -> HttpResponseBase | None:
+        posted = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        valid = [value for value in posted if self._is_pk(value)]
+        if len(valid) != len(posted):
+            data = request.POST.copy()
+            data.setlist(helpers.ACTION_CHECKBOX_NAME, valid)
+            request.POST = data
+        return super().response_action(request, queryset)
+
+    def _is_pk(self, value: str) -> bool:
+        try:
+            self.model._meta.pk.to_python(value)
+        except ValidationError:
+            return False
+        return True
