@@ -261,7 +261,9 @@ if not 0 <= EDITION_SETTLE_HOUR <= 23:
 # When on, a new edition waits as a draft until a curator releases it.
 EDITION_REQUIRES_APPROVAL = env.bool("EDITION_REQUIRES_APPROVAL", default=False)
 # Deliveries per task: one connection and a fixed number of queries serve the whole chunk.
-DIGEST_CHUNK_SIZE = env.int("DIGEST_CHUNK_SIZE", default=200)
+# 500: a chunk's fixed cost (claim, load, ledger write) spread thinner than at 200 (8% less CPU
+# per digest, make bench-digests), while a chunk still takes seconds, not minutes.
+DIGEST_CHUNK_SIZE = env.int("DIGEST_CHUNK_SIZE", default=500)
 # Transient send failures are retried this many times before the row fails.
 DIGEST_MAX_ATTEMPTS = env.int("DIGEST_MAX_ATTEMPTS", default=5)
 # First retry delay of a transient failure, doubled per attempt (with jitter).
