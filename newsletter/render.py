@@ -89,13 +89,20 @@ def count_label(count: int) -> str:
     return f"{count} paper{'s' if count != 1 else ''}"
 
 
-def shared_context(edition: Edition, items: list[Ranked], weekly: bool, news: Sequence[News] = ()) -> dict:
-    """What every reader of these items gets alike (feedback links are slots: see shared_digest)."""
+def heading(items: list[Ranked], weekly: bool) -> dict[str, str]:
+    """The subject, preheader and paper count of a digest of these items."""
     titles = [" ".join(i.paper.title.split()) for i in items[1:3]]
     return {
         "subject": digest_subject(items, weekly),
         "preheader": truncate("Also: " + "; ".join(titles), 140) if titles else "Picked for your topics.",
         "count_label": count_label(len(items)),
+    }
+
+
+def shared_context(edition: Edition, items: list[Ranked], weekly: bool, news: Sequence[News] = ()) -> dict:
+    """What every reader of these items gets alike (feedback links are slots: see shared_digest)."""
+    return {
+        **heading(items, weekly),
         "edition": edition,
         "weekly": weekly,
         "items": [paper_context(item, n) for n, item in enumerate(items, 1)],
@@ -291,10 +298,9 @@ def render_layout(edition: Edition, weekly: bool, papers: Sequence[Paper]) -> Di
     return DigestLayout(text=Layout.split(text, ids), html=Layout.split(html, ids))
 
 
-def digest_values(edition: Edition, items: list[Ranked], weekly: bool, personal: dict[str, str]) -> dict:
+def digest_values(items: list[Ranked], weekly: bool, personal: dict[str, str]) -> dict:
     """Every slot of one reader's digest, as plain text."""
-    shared = shared_context(edition, items, weekly)
-    values = {key: shared[key] for key in ("subject", "preheader", "count_label")}
+    values = heading(items, weekly)
     for n, item in enumerate(items, 1):
         pk = item.paper.pk
         values[f"why{pk}"], values[f"n{pk}"] = "; ".join(item.reasons), str(n)
@@ -362,7 +368,7 @@ def build_digest(
     else:
         if layout is None or not layout.covers(items):
             layout = digest_layout(edition, weekly, [i.paper for i in items])
-        values = digest_values(edition, items, weekly, personal)
+        values = digest_values(items, weekly, personal)
         ids = [i.paper.pk for i in items]
         subject = values["subject"]
         text = layout.text.assemble(ids, values)
