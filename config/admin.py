@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponseBase
 
 class ModelAdmin(admin.ModelAdmin):
     """Django's ModelAdmin, but a bulk action posted with an id that is not one (a mangled or
-    forged form) selects nothing for that id instead of failing with a 500: Django filters the
-    rows by the posted values as they come."""
+    forged form, a number too big for the column) selects nothing for that id instead of failing
+    with a 500: Django filters the rows by the posted values as they come."""
 
     def response_action(self, request: HttpRequest, queryset: QuerySet) -> HttpResponseBase | None:
         posted = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
@@ -22,8 +22,10 @@ class ModelAdmin(admin.ModelAdmin):
         return super().response_action(request, queryset)
 
     def _is_pk(self, value: str) -> bool:
+        """A value of the primary key's type and in its column's range (SQLite overflows)."""
+        pk = self.model._meta.pk
         try:
-            self.model._meta.pk.to_python(value)
+            pk.run_validators(pk.to_python(value))
         except ValidationError:
             return False
         return True
