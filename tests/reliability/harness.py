@@ -2,11 +2,14 @@
 and Redis, a slow real SMTP server, and checks that the ledger and the mailbox agree."""
 
 import asyncio
+import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -18,6 +21,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 
+from config.celery import app as celery_app
 from newsletter.delivery import run_tick
 from newsletter.models import Delivery, Edition
 from newsletter.tasks import dispatch_after_commit
@@ -26,6 +30,25 @@ from tests.services import port_open, require_program, wait_for
 from tests.smtp import Inbox, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+# Not code: what a copy of the tree for the worker processes leaves out.
+NOT_CODE = (".git", ".venv", "node_modules", "var", "staticfiles", "test-artifacts", "__pycache__", ".*cache")
+
+
+def copy_of_the_code(root: Path = ROOT) -> Path:
+    """A copy of the tree, taken now, for the worker processes to run (removed at exit).
+
+    The working tree is shared and edited while `make reliability` runs (16 minutes). Workers
+    started from it late in the run once ran a journal writing keys the test process, which
+    had imported the earlier one, could not read: every digest of the killed chunk then read
+    as lost. Workers started from this copy run the code this process imported."""
+    copy = Path(tempfile.mkdtemp(prefix="paperboy-code-"))
+    atexit.register(shutil.rmtree, copy, ignore_errors=True)
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(*NOT_CODE), dirs_exist_ok=True)
+    return copy
+
+
+# Taken when the test process imports this module, i.e. along with the code it runs itself.
+CODE = copy_of_the_code()
 
 
 class SlowInbox(Inbox):
@@ -46,8 +69,32 @@ def database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def purge_broker() -> None:
+    """Drop every task message of the test's broker: queued ones (retries, beat's ticks, chunks
+    of an earlier run) and those a worker took but never acknowledged, which the broker would
+    hand out again after the visibility timeout."""
+    with celery_app.connection_for_write() as broker:
+        channel = broker.default_channel
+        channel.queue_purge(celery_app.conf.task_default_queue)
+        channel.client.delete(channel.unacked_key, channel.unacked_index_key, channel.unacked_mutex_key)
+
+
+# Every process a scenario starts, so none outlives its run (conftest.py stops any left).
+started: list["CeleryProcess | RedisServer"] = []
+
+
+def stop_leftovers() -> list[str]:
+    """Stop the processes still running; their commands."""
+    left = [p for p in dict.fromkeys(started) if p.process is not None and p.process.poll() is None]
+    for process in left:
+        process.stop()
+    started.clear()
+    return [" ".join(map(str, p.process.args)) for p in left]
+
+
 class CeleryProcess:
-    """A `celery` command in a subprocess on the test database, Redis and SMTP server."""
+    """A `celery` command in a subprocess (on the code copy) on the test database, Redis and
+    SMTP server."""
 
     log: Path | None = None  # stderr (Celery's log) goes here when set
 
@@ -69,8 +116,9 @@ class CeleryProcess:
         command = [sys.executable, "-m", "celery", "-A", "config", *self.arguments]
         stderr = self.log.open("a") if self.log else None
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=stderr
+            command, cwd=CODE, env=self.env, stdout=subprocess.DEVNULL, stderr=stderr
         )
+        started.append(self)
         return self
 
     def logged(self) -> str:
@@ -126,6 +174,7 @@ class RedisServer:
         command = [require_program("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1"]
         command += ["--appendonly", "yes", "--dir", str(self.directory)]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        started.append(self)
         wait_for(lambda: port_open("127.0.0.1", self.port), timeout=10)
         return self
 
@@ -159,11 +208,16 @@ def assert_ledger_agrees(inbox: Inbox) -> None:
             assert count == 0, (delivery, count)
 
 
+# Tells apart the lines of test sessions that ran at the same time (the file is shared).
+SESSION = f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%S}Z/{os.getpid()}"
+
+
 def record_run(scenario: str, counts: dict[str, int], unknown: int, recovery_tick: bool = False) -> None:
     """Append one run's outcome to test-artifacts/reliability.jsonl (the table in the notes)."""
     duplicates = sum(1 for c in counts.values() if c > 1)
     missing = sum(1 for c in counts.values() if c == 0)
     line = {
+        "session": SESSION,
         "scenario": scenario,
         "readers": len(counts),
         "duplicates": duplicates,
