@@ -1,0 +1,41 @@
+"""Process-level tuning: the Redis cache keeps one client per connection pool (config.cache); a
+worker freezes what it loaded out of garbage collection (config.celery)."""
+
+from django.conf import settings
+
+from config.cache import RedisCache
+from tests.services import require_redis
+
+
+def test_one_client_serves_every_operation_and_the_cache_works():
+    require_redis()
+    cache = RedisCache(settings.REDIS_URL, {"KEY_PREFIX": "cache-test"})
+    client = cache._cache.get_client(write=True)
+    assert cache._cache.get_client(write=True) is client
+    cache.set("a", {"x": 1}, 30)
+    assert cache.get("a") == {"x": 1}
+    assert cache.add("n", 0, 30) and not cache.add("n", 5, 30)
+    assert cache.incr("n") == 1
+    cache.delete_many(["a", "n"])
+    assert cache.get("a") is None
+
+
+def test_a_worker_freezes_what_it_loaded_and_collects_less_often():
+    import gc
+
+    from celery.signals import worker_process_init, worker_ready
+
+    from config.celery import GC_THRESHOLDS
+
+    before = gc.get_threshold()
+    try:
+        worker_ready.send(sender=None)
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == GC_THRESHOLDS
+        gc.unfreeze()
+        gc.set_threshold(*before)
+        worker_process_init.send(sender=None)  # a prefork child does the same
+        assert gc.get_freeze_count() > 0 and gc.get_threshold() == GC_THRESHOLDS
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
