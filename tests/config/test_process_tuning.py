@@ -1,5 +1,5 @@
 """Process-level tuning: the Redis cache keeps one client per connection pool (config.cache); a
-worker freezes what it loaded out of garbage collection (config.celery)."""
+worker freezes what it loaded out of garbage collection (config.runtime, on Celery's signals)."""
 
 from django.conf import settings
 
@@ -25,7 +25,7 @@ def test_a_worker_freezes_what_it_loaded_and_collects_less_often():
 
     from celery.signals import worker_process_init, worker_ready
 
-    from config.celery import GC_THRESHOLDS
+    from config.runtime import GC_THRESHOLDS
 
     before = gc.get_threshold()
     try:
@@ -39,3 +39,21 @@ def test_a_worker_freezes_what_it_loaded_and_collects_less_often():
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_a_web_worker_tunes_collection_once_the_app_has_loaded(tmp_path):
+    import subprocess
+    import sys
+
+    code = "import gc, config.wsgi; print(gc.get_freeze_count() > 0, gc.get_threshold())"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DEBUG": "1",
+        "VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split(None, 1) == ["True", "(10000, 10, 10)\n"]
