@@ -22,7 +22,7 @@ from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.mail import get_connection
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -319,7 +319,7 @@ def send_chunk(delivery_ids: list[int], give_up: bool = False) -> Counts:
     finally:
         connection.close()
         flush_journal()
-    record_outcomes(deliveries, sent_papers, bounced)
+    save_outcomes(deliveries, sent_papers, bounced)
     if context.told:
         mark_told(context.told)
     return counts
@@ -398,6 +398,19 @@ class SentPair(NamedTuple):
     subscriber_id: int
     paper_id: int
     delivery_id: int
+
+
+def save_outcomes(deliveries: list[Delivery], sent_papers: list[SentPair], bounced: list[int]) -> None:
+    """record_outcomes, once more on a new connection if the database connection was lost while
+    the chunk was sending (a restart, a failover, an idle connection killed): otherwise the rows
+    would wait "sending" for recovery after the task time limit. Safe to repeat: rows are
+    updated by id and sent papers inserted ON CONFLICT DO NOTHING."""
+    try:
+        record_outcomes(deliveries, sent_papers, bounced)
+    except (OperationalError, InterfaceError) as exc:
+        log.warning("database connection lost while sending a chunk, saving its outcomes again: %r", exc)
+        connection.close()
+        record_outcomes(deliveries, sent_papers, bounced)
 
 
 def record_outcomes(deliveries: list[Delivery], sent_papers: list[SentPair], bounced: list[int]) -> None:
