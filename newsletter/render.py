@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils.safestring import mark_safe
@@ -27,6 +26,7 @@ from subscribers.tokens import (
     feedback_urls,
     list_unsubscribe_headers,
     manage_url,
+    sign,
     token_url,
     unsubscribe_urls,
 )
@@ -44,7 +44,7 @@ def site_domain() -> str:
 
 
 def view_url(delivery: Delivery) -> str:
-    return token_url("newsletter:view", signing.dumps({"d": delivery.pk}, salt=VIEW_SALT))
+    return token_url("newsletter:view", sign({"d": delivery.pk}, VIEW_SALT))
 
 
 def excerpt(paper: Paper) -> str:

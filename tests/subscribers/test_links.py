@@ -344,3 +344,15 @@ def test_the_manage_page_is_never_cached_and_not_indexed(client):
     response = client.get(manage_path(alice))
     assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
     assert '<meta name="robots" content="noindex">' in response.content.decode()
+
+
+def test_signed_values_follow_the_secret_key(settings):
+    from django.core import signing
+
+    token = tokens.sign({"s": "abc"}, "paperboy.test")
+    assert signing.loads(token, salt="paperboy.test") == {"s": "abc"}
+    settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789"
+    rotated = tokens.sign({"s": "abc"}, "paperboy.test")
+    assert rotated != token and signing.loads(rotated, salt="paperboy.test") == {"s": "abc"}
+    with pytest.raises(signing.BadSignature):
+        signing.loads(token, salt="paperboy.test")
