@@ -29,6 +29,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from config.celery import app as celery_app
+from newsletter import journal
 from newsletter.delivery import run_tick, send_chunk
 from newsletter.editions import build_edition
 from newsletter.models import Delivery, Edition, SentPaper
@@ -436,6 +437,7 @@ def run(
     sink = read_sink(client)
     client.delete(SINK_KEY)
     check_ledger(edition, subscribers, sink, result)
+    journal.forget(list(Delivery.objects.filter(edition=edition).values_list("pk", flat=True)))
     result.wall_s = round(wall, 2)
     result.digests_per_s = round(subscribers / wall, 1)
     result.speedup = round(result.digests_per_s / result.naive_digests_per_s, 1)

@@ -38,3 +38,9 @@ def test_a_failed_write_keeps_the_deferred_entries_for_the_next_one(monkeypatch)
     monkeypatch.setattr(journal, "_write", write)
     journal.flush()
     assert journal.read([5, 6]) == {5: {"phase": journal.SENT, "esp": "<m5@x>", "items": []}}
+
+
+def test_forgotten_entries_are_gone():
+    journal.record_claimed([7, 8])
+    journal.forget([7])
+    assert journal.read([7, 8]) == {8: {"phase": journal.CLAIMED}}
