@@ -64,9 +64,15 @@ class SlowInbox(Inbox):
         return reply
 
 
+# The workers' connections carry this name, so a scenario can drop exactly those (and not the
+# connections other tests' live servers keep to the same database).
+WORKER_APPLICATION_NAME = "paperboy-reliability-worker"
+
+
 def database_url() -> str:
     db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    return f"postgres://{db['USER']}@{host}/{db['NAME']}?application_name={WORKER_APPLICATION_NAME}"
 
 
 def purge_broker() -> None:

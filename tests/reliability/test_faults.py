@@ -16,6 +16,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from config.celery import app as celery_app
 from newsletter.tasks import send_chunk_task
 from tests.reliability.harness import (
+    WORKER_APPLICATION_NAME,
     BeatProcess,
     FakePostmark,
     RedisServer,
@@ -92,7 +93,8 @@ def test_postgres_connections_dropped_during_a_send(run, slow_smtp):
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " WHERE datname = current_database() AND application_name = %s",
+                [WORKER_APPLICATION_NAME],
             )
             assert cursor.fetchone()[0] >= 1, "the worker's connection was not found"
         recovery = settle(edition, patience=5)
