@@ -3,7 +3,7 @@
 It fills the database with synthetic readers (tagged by the `BENCH_DOMAIN` of their address, and
 removed before each run) and one edition of real-shaped papers, then times the real send path -
 tick, claim, rank, render, MIME message - on Celery worker processes whose mail backend is
-`newsletter.sink` (serialise to bytes, count, drop). The same run times a naive baseline in this
+`benchmarks.sink` (serialise to bytes, count, drop). The same run times a naive baseline in this
 process: per reader, query everything, rank, render the templates and build the message one by one.
 """
 
@@ -28,14 +28,16 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
+from benchmarks.sink import SINK_KEY, read_sink, sink_client
 from config.celery import app as celery_app
-from newsletter import journal
-from newsletter.delivery import run_tick, send_chunk
-from newsletter.editions import build_edition
 from newsletter.models import Delivery, Edition, SentPaper
-from newsletter.ranking import candidates_of, profile_of, rank
-from newsletter.render import build_digest_one_by_one, is_weekly
-from newsletter.sink import SINK_KEY, read_sink, sink_client
+from newsletter.ranking.rank import candidates_of, profile_of, rank
+from newsletter.sending import journal
+from newsletter.sending.delivery import send_chunk
+from newsletter.sending.editions import build_edition
+from newsletter.sending.render import build_digest_one_by_one, is_weekly
+from newsletter.sending.tick import run_tick
+from newsletter.tasks import dispatch_after_commit
 from papers.ingest import store_listing
 from papers.models import Paper, PaperListing
 from papers.sources.archive import read_archive
@@ -280,7 +282,7 @@ def start_workers(count: int, chunk_size: int) -> list[subprocess.Popen]:
         **os.environ,
         "DATABASE_URL": database_url(),
         "REDIS_URL": settings.REDIS_URL,
-        "PAPERBOY_BENCH_SINK": "1",
+        "EMAIL_BACKEND": "benchmarks.sink.SinkEmailBackend",
         "DIGEST_CHUNK_SIZE": str(chunk_size),
     }
     stamp = f"{os.getpid()}-{time.time_ns()}"
@@ -350,8 +352,6 @@ def in_flight(edition: Edition) -> bool:
 def timed_send(edition: Edition, workers: list[subprocess.Popen], timeout: float) -> tuple[float, float]:
     """From the tick to the last outcome recorded: the tick runs here and dispatches the chunks
     to the workers after commit, as digest_tick_task does. Returns (tick, whole) seconds."""
-    from newsletter.tasks import dispatch_after_commit
-
     started = time.perf_counter()
     with transaction.atomic():
         run_tick(timezone.now(), dispatch_after_commit, edition=edition, ignore_time=True)

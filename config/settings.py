@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.mail import anymail_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -45,6 +47,7 @@ INSTALLED_APPS = [
     "papers",
     "subscribers",
     "newsletter",
+    "benchmarks",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +63,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# The preference centre's "what you would have received": digests are the newsletter layer's,
+# above subscribers, so the page finds the function by name (PREFERENCE_PREVIEW(subscriber)).
+PREFERENCE_PREVIEW = "newsletter.reader.preview.preview_for"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -158,8 +164,6 @@ ANYMAIL = {"WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="")} if A
 if ANYMAIL_ESP and EMAIL_URL:
     raise ImproperlyConfigured("Set EMAIL_URL or ANYMAIL_ESP, not both.")
 if ANYMAIL_ESP:
-    from config.mail import anymail_settings
-
     EMAIL_BACKEND, _esp_settings = anymail_settings(ANYMAIL_ESP, env)
     ANYMAIL.update(_esp_settings)
     # Seconds an ESP's API may take to answer; a timeout is retried like a 5xx.
@@ -169,9 +173,12 @@ elif EMAIL_URL:
     # smtp:// gets Django's backend with the delivery journal written right before the final
     # dot (newsletter/smtp.py), so a crash mid-message leaves it safely resendable.
     if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
-        EMAIL_BACKEND = "newsletter.smtp.EmailBackend"
+        EMAIL_BACKEND = "newsletter.sending.smtp.EmailBackend"
 else:
-    EMAIL_BACKEND = "newsletter.outbox.OutboxEmailBackend"
+    EMAIL_BACKEND = "newsletter.sending.outbox.OutboxEmailBackend"
+# Any other Django email backend by its dotted path, over what EMAIL_URL or ANYMAIL_ESP chose
+# (`bench_digests` points its workers at benchmarks.sink.SinkEmailBackend this way).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_BACKEND)
 
 # --- Static files ----------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -288,12 +295,6 @@ ESP_SOFT_BOUNCE_LIMIT = env.int("ESP_SOFT_BOUNCE_LIMIT", default=3)
 ADMIN_LOGIN_RATE = env.str("ADMIN_LOGIN_RATE", default="10/m")
 if not _re.fullmatch(r"\d+/\d*[smhd]", ADMIN_LOGIN_RATE):
     raise ImproperlyConfigured(f"ADMIN_LOGIN_RATE must look like 10/m or 30/h, not {ADMIN_LOGIN_RATE!r}.")
-
-# --- Performance: benchmarks (issue 7) ---------------------------------------------------------
-# Set only by `manage.py bench_digests` for the worker processes it starts: every message is
-# serialised to bytes, counted and dropped (newsletter/sink.py). Nothing is sent.
-if env.bool("PAPERBOY_BENCH_SINK", default=False):
-    EMAIL_BACKEND = "newsletter.sink.SinkEmailBackend"
 
 # --- Security: CSP, HSTS, HTTPS defaults (issue 8) ----------------------------------------------
 # A site served over HTTPS (SITE_URL https://...) gets the production hardening by default; each

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.health import healthz
-from newsletter import dev_views
-from newsletter.dashboard import dashboard, rate_limited_login
+from newsletter.console.dashboard import dashboard, rate_limited_login
+from newsletter.sending import outbox_views as dev_views
 from subscribers import views as subscriber_views
 
 urlpatterns = [
@@ -16,7 +16,7 @@ urlpatterns = [
     path("admin/dashboard/", admin.site.admin_view(dashboard), name="admin-dashboard"),
     path("admin/", admin.site.urls),
     # ESP tracking webhooks (Anymail), refused without ANYMAIL_WEBHOOK_SECRET.
-    path("esp/anymail/", include("newsletter.webhooks")),
+    path("esp/anymail/", include("newsletter.tracking.webhooks")),
     # The local outbox answers 404 unless DEBUG is on.
     path("dev/outbox/", dev_views.outbox_list, name="dev-outbox"),
     path("dev/outbox/<str:name>/", dev_views.outbox_detail, name="dev-outbox-detail"),

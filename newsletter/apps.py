@@ -8,6 +8,6 @@ class NewsletterConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import tracking
 
-        from newsletter.tracking import on_tracking
+        from newsletter.tasks import on_tracking
 
         tracking.connect(on_tracking, dispatch_uid="newsletter.tracking")

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from newsletter.emails import send_email
+from config.emails import send_email
 from papers.models import PaperListing, ScrapeAlert, ScrapeRun
 
 logger = logging.getLogger(__name__)

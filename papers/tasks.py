@@ -18,7 +18,9 @@ def retry_delay(retries: int, retry_after: float | None) -> int:
 
 
 # acks_late: scraping a day twice is harmless, losing it to a worker crash is not.
-@shared_task(bind=True, max_retries=4, acks_late=True, ignore_result=True)
+@shared_task(
+    name="papers.tasks.scrape_day_task", bind=True, max_retries=4, acks_late=True, ignore_result=True
+)
 def scrape_day_task(self, day: str | None = None) -> None:
     """Scrape one day (ISO date; today when omitted). A transient failure is retried; a
     final failure is mailed to the curators once."""
@@ -35,7 +37,7 @@ def scrape_day_task(self, day: str | None = None) -> None:
     alert_failed_run(result.run)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="papers.tasks.refresh_recent_days_task", ignore_result=True)
 def refresh_recent_days_task(days: int | None = None) -> None:
     """Re-scrape the last few days before today: their upvotes and comments keep moving."""
     today = timezone.localdate()
@@ -43,6 +45,6 @@ def refresh_recent_days_task(days: int | None = None) -> None:
         scrape_day_task.delay((today - timedelta(days=back)).isoformat())
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="papers.tasks.check_empty_weekday_task", ignore_result=True)
 def check_empty_weekday_task() -> None:
     check_empty_weekday()

@@ -17,12 +17,12 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from config.admin import ModelAdmin
-from newsletter.matching import compile_matcher, match_text, text_of
+from papers.matching import compile_matcher, match_text, text_of
 from papers.models import Paper
-from subscribers import limits
+from subscribers import limits, status
 from subscribers.imports import ImportFileError, export_rows, import_subscribers, read_addresses
 from subscribers.models import Status, Subscriber, SuppressedAddress, Topic
-from subscribers.services import address_hash
+from subscribers.tasks import send_subscriber_email_task
 
 MATCH_DAYS = 7
 MATCHES_SHOWN = 50
@@ -158,8 +158,6 @@ class SubscriberAdmin(ModelAdmin):
     # --- actions ---------------------------------------------------------------------------------
     @admin.action(description="Resend the confirmation email (pending only)", permissions=["change"])
     def resend_confirmation(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
-        from subscribers.tasks import send_subscriber_email_task
-
         sent, skipped = 0, 0
         for subscriber in queryset.filter(status=Status.PENDING):
             if not limits.address_quota_allows(subscriber.email, "confirm"):
@@ -175,14 +173,10 @@ class SubscriberAdmin(ModelAdmin):
 
     @admin.action(description="Suppress: never mail these addresses again", permissions=["change"])
     def suppress(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
-        from newsletter.tracking import suppress as stop_mail
-
         with transaction.atomic():
             for subscriber in queryset:
-                SuppressedAddress.objects.get_or_create(
-                    address_hash=address_hash(subscriber.email), defaults={"reason": "curator"}
-                )
-                stop_mail(subscriber, Status.UNSUBSCRIBED, "suppressed by a curator")
+                status.forget_address(subscriber.email, "curator")
+                status.suppress(subscriber, Status.UNSUBSCRIBED)
         self.message_user(request, f"{queryset.count()} address(es) suppressed.", messages.SUCCESS)
 
     @admin.action(description="Export as CSV", permissions=["view"])

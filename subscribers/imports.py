@@ -14,8 +14,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import QuerySet
 
-from subscribers.models import Frequency, Subscriber, Topic
-from subscribers.services import Consent, SignupChoices, is_suppressed, normalise_email, sign_up
+from subscribers.models import Frequency, Subscriber, Topic, normalise_email
+from subscribers.services import Consent, SignupChoices, sign_up
+from subscribers.status import suppression_of
 
 IMPORT_CONSENT_VERSION = "import"
 MAX_IMPORT_ROWS = 10_000
@@ -90,8 +91,8 @@ def skip_reason(email: str, seen: set[str]) -> str:
         return "not an email address"
     if email in seen:
         return "listed twice"
-    if is_suppressed(email):
-        return "erased at its owner's request"
+    if suppression_of(email):
+        return "suppressed (erased at its owner's request, or by a curator)"
     existing = Subscriber.objects.with_email(email).first()
     if existing is not None:
         return f"already a subscriber ({existing.get_status_display().lower()})"

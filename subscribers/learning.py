@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from newsletter.matching import stems_of
+from papers.matching import stems_of
 
 # Weak positives (the reader's topics and keywords, as tiny documents) count this much of a vote.
 WEAK_POSITIVE_WEIGHT = 0.3

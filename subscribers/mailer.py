@@ -6,30 +6,21 @@ not sent if the reader has meanwhile confirmed, unsubscribed or erased their dat
 
 import logging
 
-from newsletter.emails import send_email
+from config.emails import send_email
 from subscribers import tokens
-from subscribers.models import Status, Subscriber
-from subscribers.services import NEVER_MAIL, is_suppressed
+from subscribers.models import Subscriber
+from subscribers.status import MAIL, may_be_mailed
 
 log = logging.getLogger(__name__)
-
-# Which statuses each email still makes sense for when the worker gets to it.
-KINDS: dict[str, set[str]] = {
-    "confirm": {Status.PENDING},
-    "already-subscribed": {Status.ACTIVE, Status.PAUSED},
-    "manage-link": {Status.ACTIVE, Status.PAUSED, Status.UNSUBSCRIBED},
-}
 
 
 def send_subscriber_email(subscriber_id: int, kind: str) -> bool:
     """Send one flow email; returns whether one was sent."""
-    if kind not in KINDS:
+    if kind not in MAIL or kind == "digest":
         raise ValueError(f"unknown subscriber email {kind!r}")
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
-    if subscriber is None or subscriber.status not in KINDS[kind] or subscriber.status in NEVER_MAIL:
-        log.info("not sending %s to subscriber %s: gone or status changed", kind, subscriber_id)
-        return False
-    if is_suppressed(subscriber.email):
+    if not may_be_mailed(subscriber, kind):
+        log.info("not sending %s to subscriber %s: gone, suppressed or status changed", kind, subscriber_id)
         return False
     context = {
         "subscriber": subscriber,

@@ -1,5 +1,6 @@
 """Topics readers pick, subscribers and their consent, and addresses that are never mailed again."""
 
+import unicodedata
 import uuid
 import zoneinfo
 
@@ -8,12 +9,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
-from newsletter.matching import Matcher, compile_matcher
+from papers.matching import Matcher, compile_matcher
 
 
 class Topic(models.Model):
     """A curated subject. Include and exclude terms are words or phrases, one per line or
-    comma-separated; see newsletter.matching for how they match."""
+    comma-separated; see papers.matching for how they match."""
 
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
@@ -60,6 +61,12 @@ def validate_time_zone(value: str) -> None:
 def validate_single_line(value: str) -> None:
     if "\n" in value or "\r" in value:
         raise ValidationError("Line breaks are not allowed here.")
+
+
+def normalise_email(raw: str) -> str:
+    """One spelling per address: NFC, trimmed, lower-case (mailbox parts are case-insensitive
+    in practice, and a second row for "Alice@" would double every digest)."""
+    return unicodedata.normalize("NFC", raw.strip()).lower()
 
 
 class SubscriberQuerySet(models.QuerySet):

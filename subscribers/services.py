@@ -5,18 +5,17 @@ commits, so a rolled-back request sends nothing.
 """
 
 import secrets
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
-from newsletter.matching import split_terms
-from subscribers import limits
-from subscribers.models import Frequency, Status, Subscriber, SuppressedAddress, Topic
+from papers.matching import split_terms
+from subscribers import limits, status
+from subscribers.models import Frequency, Status, Subscriber, Topic, normalise_email
+from subscribers.tasks import send_subscriber_email_task
 
 # Shown beside the sign-up button and stored with each consent; bump the version when it changes.
 CONSENT_VERSION = "signup-2025-01"
@@ -24,25 +23,6 @@ CONSENT_TEXT = (
     "Email me the papers that match my choices, at the frequency I picked. "
     "I can change my choices, pause, export or delete my data, or unsubscribe from any email."
 )
-
-# Statuses that never receive anything again unless a curator changes them.
-NEVER_MAIL = {Status.BOUNCED, Status.COMPLAINED}
-
-
-def normalise_email(raw: str) -> str:
-    """One spelling per address: NFC, trimmed, lower-case (mailbox parts are case-insensitive
-    in practice, and a second row for "Alice@" would double every digest)."""
-    return unicodedata.normalize("NFC", raw.strip()).lower()
-
-
-def address_hash(email: str) -> str:
-    return salted_hmac(
-        "paperboy.subscribers.suppression", normalise_email(email), algorithm="sha256"
-    ).hexdigest()
-
-
-def is_suppressed(email: str) -> bool:
-    return SuppressedAddress.objects.filter(address_hash=address_hash(email)).exists()
 
 
 @dataclass(frozen=True)
@@ -63,8 +43,6 @@ class SignupChoices:
 
 
 def _enqueue(subscriber_id: int, kind: str) -> None:
-    from subscribers.tasks import send_subscriber_email_task
-
     transaction.on_commit(lambda: send_subscriber_email_task.delay(subscriber_id, kind))
 
 
@@ -93,10 +71,12 @@ def sign_up(choices: SignupChoices, consent: Consent) -> str:
 @transaction.atomic
 def _sign_up(choices: SignupChoices, consent: Consent) -> str:
     email = normalise_email(choices.email)
-    if is_suppressed(email):
+    # An erased address may sign up again: only following the new confirmation link makes it
+    # a reader, and that is fresh consent (status.ERASED). Every other suppression holds.
+    if status.suppression_of(email) not in (None, status.ERASED):
         return "suppressed"
     subscriber = Subscriber.objects.select_for_update().with_email(email).first()
-    if subscriber is not None and subscriber.status in NEVER_MAIL:
+    if subscriber is not None and subscriber.status in status.SUPPRESSED:
         return "never-mail"
     if subscriber is not None and subscriber.status in (Status.ACTIVE, Status.PAUSED):
         if not limits.address_quota_allows(email, "manage"):
@@ -105,8 +85,10 @@ def _sign_up(choices: SignupChoices, consent: Consent) -> str:
         return "already-subscribed"
 
     is_new = subscriber is None
-    subscriber = subscriber or Subscriber(email=email)
-    subscriber.status = Status.PENDING
+    if subscriber is None:
+        subscriber = Subscriber(email=email, status=Status.PENDING)
+    else:
+        status.change_status(subscriber, Status.PENDING)
     subscriber.frequency = choices.frequency
     subscriber.weekday = choices.weekday
     subscriber.delivery_hour = choices.delivery_hour
@@ -127,14 +109,11 @@ def _sign_up(choices: SignupChoices, consent: Consent) -> str:
 @transaction.atomic
 def confirm(subscriber: Subscriber) -> None:
     """Make a pending subscriber active. The nonce changes, so the link cannot be used twice."""
-    subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
-    subscriber.status = Status.ACTIVE
-    subscriber.confirmed_at = timezone.now()
-    subscriber.unsubscribed_at = None
-    subscriber.confirm_nonce = secrets.token_hex(16)
-    subscriber.save(
-        update_fields=["status", "confirmed_at", "unsubscribed_at", "confirm_nonce", "updated_at"]
-    )
+    status.change_status(
+        subscriber, Status.ACTIVE, confirmed_at=timezone.now(), unsubscribed_at=None,
+        confirm_nonce=secrets.token_hex(16),
+    )  # fmt: skip
+    status.lift_erasure(subscriber.email)
 
 
 def can_confirm(subscriber: Subscriber) -> bool:
@@ -147,7 +126,8 @@ def request_manage_link(email: str) -> str:
     confirmation). Same page for every address, as for sign-up."""
     email = normalise_email(email)
     subscriber = Subscriber.objects.with_email(email).first()
-    if subscriber is None or subscriber.status in NEVER_MAIL or is_suppressed(email):
+    suppressed = status.suppression_of(email) not in (None, status.ERASED)
+    if subscriber is None or subscriber.status in status.SUPPRESSED or suppressed:
         return "nothing"
     kind = "confirm" if subscriber.status == Status.PENDING else "manage-link"
     if not limits.address_quota_allows(email, "confirm" if kind == "confirm" else "manage"):
@@ -197,35 +177,17 @@ def _set_frequency(subscriber: Subscriber, frequency: str, paused_until: date | 
         subscriber.frequency = Frequency.PAUSED
         subscriber.paused_until = paused_until
         if subscriber.status == Status.ACTIVE:
-            subscriber.status = Status.PAUSED
+            status.change_status(subscriber, Status.PAUSED)
         return
     subscriber.frequency = frequency
     subscriber.paused_until = None
     if subscriber.status == Status.PAUSED:
-        subscriber.status = Status.ACTIVE
-
-
-def resume_due_pauses(today: date) -> int:
-    """Resume every pause whose end date has come, at the frequency it had before. Returns how many."""
-    resumed = 0
-    due = Subscriber.objects.filter(frequency=Frequency.PAUSED, paused_until__lte=today)
-    for subscriber in due.iterator():
-        # A conditional update: a reader who changed it meanwhile keeps their change.
-        resumed += Subscriber.objects.filter(pk=subscriber.pk, frequency=Frequency.PAUSED).update(
-            frequency=subscriber.frequency_before_pause,
-            paused_until=None,
-            status=Status.ACTIVE if subscriber.status == Status.PAUSED else subscriber.status,
-            updated_at=timezone.now(),
-        )
-    return resumed
+        status.change_status(subscriber, Status.ACTIVE)
 
 
 def unsubscribe(subscriber: Subscriber) -> bool:
     """Stop all mail at once. Returns false when there was nothing to stop. Idempotent."""
-    changed = Subscriber.objects.filter(
-        pk=subscriber.pk, status__in=[Status.PENDING, Status.ACTIVE, Status.PAUSED]
-    ).update(status=Status.UNSUBSCRIBED, unsubscribed_at=timezone.now(), updated_at=timezone.now())
-    return bool(changed)
+    return status.change_status(subscriber, Status.UNSUBSCRIBED)
 
 
 @transaction.atomic
@@ -234,11 +196,21 @@ def resubscribe(subscriber: Subscriber, consent: Consent) -> None:
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
     if subscriber.status != Status.UNSUBSCRIBED:
         return
+    back_to = Status.PAUSED if subscriber.frequency == Frequency.PAUSED else Status.ACTIVE
+    status.change_status(subscriber, back_to, unsubscribed_at=None, confirmed_at=timezone.now())
     _record_consent(subscriber, consent)
-    subscriber.status = Status.PAUSED if subscriber.frequency == Frequency.PAUSED else Status.ACTIVE
-    subscriber.unsubscribed_at = None
-    subscriber.confirmed_at = timezone.now()
     subscriber.save()
+
+
+def rotate_feed_key(subscriber: Subscriber) -> None:
+    """Make a new private feed link; every older one stops working."""
+    subscriber.feed_key = secrets.token_urlsafe(16)
+    subscriber.save(update_fields=["feed_key", "updated_at"])
+
+
+def revoke_feed(subscriber: Subscriber) -> None:
+    subscriber.feed_key = ""
+    subscriber.save(update_fields=["feed_key", "updated_at"])
 
 
 def export_data(subscriber: Subscriber) -> dict[str, Any]:
@@ -274,6 +246,8 @@ def export_data(subscriber: Subscriber) -> dict[str, Any]:
 @transaction.atomic
 def erase(subscriber: Subscriber) -> None:
     """Delete the subscriber and everything attached; keep a keyed hash of the address so it is
-    never mailed again (a curator can lift that in the admin)."""
-    SuppressedAddress.objects.get_or_create(address_hash=address_hash(subscriber.email))
+    never mailed again unless its owner signs up and confirms anew (a curator can lift it too)."""
+    # A bounced or complained address keeps that reason: it stays suppressed whatever is posted.
+    reason = subscriber.status if subscriber.status in status.SUPPRESSED else status.ERASED
+    status.forget_address(subscriber.email, reason)
     subscriber.delete()

@@ -168,7 +168,7 @@ FEED_SALT = "paperboy.subscribers.feed"
 def feed_url(subscriber: Subscriber) -> str:
     """The reader's private feed. It never expires; rotating `feed_key` revokes it."""
     token = sign({"s": subscriber.public_id.hex, "k": subscriber.feed_key}, FEED_SALT)
-    return token_url("subscribers:feed", token)
+    return token_url("newsletter:private-feed", token)
 
 
 def read_feed_token(token: str) -> Subscriber:

@@ -1,7 +1,6 @@
 from django.urls import path
 
 from subscribers import views
-from subscribers.feed import PrivateFeed
 
 app_name = "subscribers"
 
@@ -18,7 +17,6 @@ urlpatterns = [
     path("manage/<str:token>/votes/", views.manage_votes, name="votes"),
     path("manage/<str:token>/feed/", views.manage_feed, name="manage-feed"),
     path("feedback/<str:token>/", views.feedback, name="feedback"),
-    path("feed/<str:token>/", PrivateFeed(), name="feed"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("unsubscribe/<str:token>/one-click/", views.one_click_unsubscribe, name="one-click"),
 ]

@@ -5,21 +5,21 @@ import functools
 import json
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from papers.models import Paper
-from subscribers import feed as private_feed
 from subscribers import feedback as feedback_service
 from subscribers import services, tokens
 from subscribers.forms import EmailLinkForm, PreferencesForm, SignupForm
 from subscribers.limits import client_ip, ip_limited
 from subscribers.models import Status, Subscriber, Vote
-from subscribers.preview import preview_for
 from subscribers.tokens import TokenError, TokenProblem
 
 
@@ -156,7 +156,7 @@ def manage(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResp
         "form": form,
         "token": token,
         "saved": request.GET.get("saved") == "1",
-        "preview": preview_for(subscriber),
+        "preview": import_string(settings.PREFERENCE_PREVIEW)(subscriber),
         "unsubscribe_token": tokens.make_token(tokens.UNSUBSCRIBE, subscriber),
         "can_resubscribe": subscriber.status == Status.UNSUBSCRIBED,
         "votes": subscriber.votes.select_related("paper")[:100],
@@ -279,7 +279,7 @@ def manage_votes(request: HttpRequest, subscriber: Subscriber, token: str) -> Ht
 def manage_feed(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
     """Create a new private feed link (revoking the old one) or revoke it."""
     if request.POST.get("feed") == "revoke":
-        private_feed.revoke_feed(subscriber)
+        services.revoke_feed(subscriber)
     else:
-        private_feed.rotate_feed_key(subscriber)
+        services.rotate_feed_key(subscriber)
     return redirect(reverse("subscribers:manage", args=[token]) + "?saved=1#feed")

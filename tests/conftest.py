@@ -31,7 +31,7 @@ from tests.smtp import smtp_server  # noqa: E402, F401
 def _fresh_cache():
     """Rate-limit counters and the delivery journal live in the cache; each test starts with none
     (nor with "sent" entries an earlier test left waiting in this process)."""
-    from newsletter import journal
+    from newsletter.sending import journal
 
     cache.clear()
     journal._take_deferred()  # dropped, not written

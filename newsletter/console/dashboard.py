@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django_ratelimit.core import is_ratelimited
 
-from newsletter import charts, stats
+from newsletter.console import charts, stats
 from subscribers.limits import client_ip
 
 RANGES = {"30": 30, "90": 90, "365": 365}

@@ -15,10 +15,10 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from config.admin import ModelAdmin
-from newsletter.editions import papers_listed_on, refresh_scores
+from newsletter.console.previews import Choice, UnknownReader, personas, render_preview, send_test
+from newsletter.console.stats import STAT_NAMES, edition_stats
 from newsletter.models import Delivery, DeliveryEvent, Edition
-from newsletter.previews import Choice, UnknownReader, personas, render_preview, send_test
-from newsletter.stats import STAT_NAMES, edition_stats
+from newsletter.sending.editions import papers_listed_on, refresh_scores
 from papers.models import Paper
 from subscribers.models import Topic
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 
-from newsletter.delivery import ChunkContext
 from newsletter.models import Delivery, Edition
-from newsletter.ranking import Ranked
-from newsletter.render import build_digest, is_weekly
+from newsletter.ranking.rank import Ranked
+from newsletter.sending.delivery import ChunkContext
+from newsletter.sending.render import build_digest, is_weekly
 from subscribers.models import Frequency, Status, Subscriber, Topic
 
 PERSONA_ALL = "all-topics"

@@ -3,7 +3,7 @@
 Simulated readers each pick a broad topic but care about something narrower (their hidden
 interest). Day after day each is shown the top papers of two rankings of that day's listing:
 topic-only, and the real ranking with the model learned from their votes so far (trained the
-way `subscribers.feedback.retrain` trains it). They vote on what the learned ranking showed:
+way `subscribers.reader_model.retrain` trains it). They vote on what the learned ranking showed:
 more like a paper of their interest, less like any other. Precision@k is the share of the top k
 that match the hidden interest. Everything runs in memory; nothing touches the database.
 """
@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from newsletter.editions import compute_scores
-from newsletter.learning import Learned, document_stems, train
-from newsletter.matching import Matcher, compile_matcher, match_paper
-from newsletter.ranking import candidates_from_scores, profile_of, rank
+from newsletter.ranking.rank import candidates_from_scores, profile_of, rank
+from papers.matching import Matcher, compile_matcher, match_paper
 from papers.models import Paper
+from papers.scores import compute_scores
 from papers.sources.archive import read_archive
 from papers.sources.hf import InvalidItem, paper_from_item
 from subscribers.default_topics import DEFAULT_TOPICS
+from subscribers.learning import Learned, document_stems, train
 from subscribers.models import Subscriber, Topic
 
 

@@ -1,7 +1,7 @@
 """Ranking an edition's papers for one subscriber, with the reason for each pick.
 
 Plain functions over plain data: `Candidate` carries what was precomputed once per edition
-(see newsletter.editions.compute_scores), `Profile` what was compiled once per subscriber, so
+(see newsletter.sending.editions.compute_scores), `Profile` what was compiled once per subscriber, so
 ranking one reader is a few dictionary look-ups and substring tests per paper.
 """
 
@@ -9,10 +9,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from newsletter.learning import Learned, closest_example, document_stems, influence, probability
-from newsletter.matching import Terms, compile_terms, paper_text
 from newsletter.models import Edition
+from papers.matching import Terms, compile_terms, paper_text
 from papers.models import Paper
+from subscribers.learning import Learned, closest_example, document_stems, influence, probability
 from subscribers.models import Subscriber
 
 # Weights: a followed author or an own keyword says more about a reader than a broad topic.
@@ -97,7 +97,7 @@ def candidates_of(editions: list[Edition], papers: dict[int, Paper]) -> list[Can
 def candidates_from_scores(
     scores: dict, papers: dict[int, Paper], picks: set[int] = frozenset(), hidden: set[int] = frozenset()
 ) -> list[Candidate]:
-    """Candidates from precomputed scores (newsletter.editions.compute_scores)."""
+    """Candidates from precomputed scores (newsletter.sending.editions.compute_scores)."""
     found = []
     for key, data in scores.get("papers", {}).items():
         paper = papers.get(int(key))

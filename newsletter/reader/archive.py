@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from newsletter.models import Delivery, Edition
-from newsletter.ranking import Ranked, candidates_of
+from newsletter.ranking.rank import Ranked, candidates_of
 from papers.models import Paper
 
 PUBLIC_TOP = 10

@@ -1,31 +1,18 @@
 """A reader's private feed: their personalised picks of the recent editions, for feed readers."""
 
-import secrets
-
 from django.contrib.syndication.views import Feed
 from django.http import Http404, HttpRequest
 from django.utils.feedgenerator import Atom1Feed
 
 from newsletter.models import Edition
-from newsletter.ranking import Ranked, candidates_of, profile_of, rank
-from newsletter.render import excerpt
+from newsletter.ranking.rank import Ranked, candidates_of, profile_of, rank
+from newsletter.sending.render import excerpt
 from papers.models import Paper
 from subscribers import tokens
-from subscribers.feedback import learned_of
 from subscribers.models import Subscriber
+from subscribers.reader_model import learned_of
 
 FEED_EDITIONS = 7
-
-
-def rotate_feed_key(subscriber: Subscriber) -> None:
-    """Make a new private feed link; every older one stops working."""
-    subscriber.feed_key = secrets.token_urlsafe(16)
-    subscriber.save(update_fields=["feed_key", "updated_at"])
-
-
-def revoke_feed(subscriber: Subscriber) -> None:
-    subscriber.feed_key = ""
-    subscriber.save(update_fields=["feed_key", "updated_at"])
 
 
 def feed_entries(subscriber: Subscriber) -> list[tuple[Edition, Ranked]]:

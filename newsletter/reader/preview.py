@@ -6,12 +6,12 @@ from datetime import date, timedelta
 
 from django.db.models import Max
 
-from newsletter.editions import compute_scores
 from newsletter.models import SentPaper
-from newsletter.ranking import Ranked, candidates_from_scores, profile_of, rank
+from newsletter.ranking.rank import Ranked, candidates_from_scores, profile_of, rank
 from papers.models import Paper, PaperListing
-from subscribers.feedback import learned_of
+from papers.scores import compute_scores
 from subscribers.models import Frequency, Subscriber
+from subscribers.reader_model import learned_of
 
 
 @dataclass

@@ -7,9 +7,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
-from newsletter.archive import delivered_items, public_digest, published_editions
 from newsletter.models import Delivery, Edition
-from newsletter.render import VIEW_SALT, paper_context
+from newsletter.reader.archive import delivered_items, public_digest, published_editions
+from newsletter.sending.render import VIEW_SALT, paper_context
 from subscribers.tokens import feedback_urls
 
 # "View in browser" links live as long as people keep old emails around.

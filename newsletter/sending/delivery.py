@@ -1,96 +1,40 @@
-"""Who is due a digest, and sending it exactly once.
+"""Sending a chunk of digests exactly once (the tick, newsletter.sending.tick, makes the rows).
 
-A tick (every 15 minutes) finds the subscribers whose local delivery hour has come since the
-current edition was released, inserts one pending `Delivery` row each (unique per subscriber
-and edition), and hands the rows out in chunks. A chunk claims its rows with one conditional
-UPDATE (pending -> sending) and sends only what it claimed, so a redelivered task, a rerun tick
-or a second worker finds nothing left to send.
+A chunk claims its rows with one conditional UPDATE (pending -> sending) and sends only what it
+claimed, so a redelivered task, a rerun tick or a second worker finds nothing left to send.
 """
 
-import json
 import logging
 import random
 import smtplib
 import uuid
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
-from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.mail import get_connection
-from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
-from newsletter import journal
-from newsletter.editions import build_due_edition, close_finished_editions, current_edition, editions_of_week
-from newsletter.handover import JournalUnavailable, hand_over
-from newsletter.models import Delivery, Edition, SentPaper
-from newsletter.ranking import Candidate, Ranked, candidates_of, profile_of, rank
-from newsletter.recovery import recover_abandoned
-from newsletter.render import DigestLayout, build_digest, digest_layout, is_weekly
+from newsletter.models import Delivery, SentPaper
+from newsletter.ranking.rank import Candidate, Ranked, candidates_of, profile_of, rank
+from newsletter.sending import journal
+from newsletter.sending.editions import (
+    editions_of_week,
+)
+from newsletter.sending.handover import JournalUnavailable, hand_over
+from newsletter.sending.outcomes import SentPair, save_outcomes
+from newsletter.sending.render import DigestLayout, build_digest, digest_layout, is_weekly
 from papers.models import Paper
-from subscribers.feedback import learned_of
 from subscribers.followups import News, mark_told, news_for
-from subscribers.models import Frequency, Status, Subscriber, Vote
+from subscribers.models import Vote
+from subscribers.reader_model import learned_of
+from subscribers.status import mailable_q
 
 log = logging.getLogger(__name__)
 
 
 # --- who is due -----------------------------------------------------------------------------
-def latest_delivery_moment(now: datetime, tz_name: str, hour: int) -> datetime:
-    """The most recent local `hour:00` at or before `now`, in UTC. Built from the local date
-    with zoneinfo, so it stays at the reader's hour across DST changes."""
-    zone = ZoneInfo(tz_name)
-    local_now = now.astimezone(zone)
-    moment = datetime.combine(local_now.date(), time(hour), tzinfo=zone)
-    if moment > local_now:
-        moment = datetime.combine(local_now.date() - timedelta(days=1), time(hour), tzinfo=zone)
-    return moment.astimezone(UTC)
-
-
-def due_subscriber_ids(edition: Edition, now: datetime, ignore_time: bool = False) -> list[int]:
-    """Active readers who have not had this edition and whose delivery moment has come since
-    it was released (weekly ones on their weekday). A reader confirmed after that moment waits
-    for the next one."""
-    base = Subscriber.objects.filter(
-        status=Status.ACTIVE, frequency__in=[Frequency.DAILY, Frequency.WEEKLY]
-    ).exclude(deliveries__edition=edition)
-    if ignore_time:
-        return list(base.values_list("pk", flat=True))
-    released = edition.released_at or edition.created_at
-    ids: list[int] = []
-    for tz_name, hour in base.values_list("time_zone", "delivery_hour").distinct().order_by():
-        moment = latest_delivery_moment(now, tz_name, hour)
-        if moment < released:
-            continue
-        weekday = moment.astimezone(ZoneInfo(tz_name)).weekday()
-        due = base.filter(time_zone=tz_name, delivery_hour=hour).filter(
-            Q(frequency=Frequency.DAILY) | Q(frequency=Frequency.WEEKLY, weekday=weekday),
-            Q(confirmed_at__isnull=True) | Q(confirmed_at__lte=moment),
-        )
-        ids += due.values_list("pk", flat=True)
-    return ids
-
-
-def in_profile_order(subscriber_ids: list[int]) -> list[int]:
-    """The ids with readers of the same preferences next to each other. Rows are created and
-    chunked in this order, so readers who get the same digest share a chunk and its worker
-    renders that digest once (newsletter.render.shared_digest)."""
-    readers = Subscriber.objects.filter(pk__in=subscriber_ids)
-    order = ["frequency", "max_papers", "include_trending", "min_upvotes"]
-    if connection.vendor == "postgresql":
-        readers = readers.annotate(topic_ids=ArrayAgg("topics__pk", order_by="topics__pk", default=[]))
-        order.append("topic_ids")
-    order += ["keywords", "excluded_keywords", "followed_authors", "pk"]
-    return list(readers.order_by(*order).values_list("pk", flat=True))
-
-
-# --- the tick ---------------------------------------------------------------------------------
 @dataclass
 class Counts:
     sent: int = 0
@@ -105,94 +49,6 @@ class Counts:
         self.retry += other.retry
 
 
-@dataclass
-class TickResult:
-    edition: Edition | None
-    due: int = 0
-    queued: int = 0
-    unknown: int = 0
-    counts: Counts = field(default_factory=Counts)
-
-
-def chunked(ids: list[int], size: int) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
-def orphaned_pending_ids(edition: Edition, now: datetime) -> list[int]:
-    """Pending rows whose task was lost (never claimed, or a retry that never came back)."""
-    never_claimed = Q(claimed_at__isnull=True, created_at__lt=now - timedelta(minutes=15))
-    retry_lost = Q(claimed_at__lt=now - timedelta(seconds=settings.CELERY_MAX_RETRY_DELAY * 2))
-    pending = Delivery.objects.filter(edition=edition, status=Delivery.Status.PENDING)
-    return list(pending.filter(never_claimed | retry_lost).values_list("pk", flat=True))
-
-
-def create_deliveries(edition: Edition, subscriber_ids: list[int]) -> list[int]:
-    """Pending rows for these readers, in their order; the ids of the rows this call created
-    (or, elsewhere than PostgreSQL, of all pending unclaimed ones)."""
-    if connection.vendor == "postgresql":
-        return insert_deliveries_pg(edition, subscriber_ids)
-    rows = [Delivery(edition=edition, subscriber_id=sid) for sid in subscriber_ids]
-    # ignore_conflicts: an overlapping tick may have inserted some; the unique row wins.
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    created = Delivery.objects.filter(
-        edition=edition,
-        subscriber_id__in=subscriber_ids,
-        status=Delivery.Status.PENDING,
-        claimed_at__isnull=True,
-    )
-    return list(created.values_list("pk", flat=True))
-
-
-# One statement for a whole tick's rows: bulk_create in batches plus a query for the ids took
-# seven seconds for 100,000 readers. Ids follow the readers' order (WITH ORDINALITY), so chunks
-# keep readers of the same preferences together; an overlapping tick's rows are left to it.
-_INSERT_DELIVERIES = """
-    INSERT INTO {table} (edition_id, subscriber_id, status, attempts, items, error, esp_message_id,
-                         esp_status, claim_token, created_at)
-    SELECT %s, s.id, 'pending', 0, '[]'::jsonb, '', '', '', '', now()
-    FROM unnest(%s::bigint[]) WITH ORDINALITY AS s(id, n)
-    ORDER BY s.n
-    ON CONFLICT DO NOTHING
-    RETURNING id
-"""
-
-
-def insert_deliveries_pg(edition: Edition, subscriber_ids: list[int]) -> list[int]:
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT_DELIVERIES.format(table=Delivery._meta.db_table), [edition.pk, subscriber_ids])
-        return sorted(row[0] for row in cursor.fetchall())
-
-
-def run_tick(
-    now: datetime,
-    dispatch: Callable[[list[int]], None],
-    edition: Edition | None = None,
-    ignore_time: bool = False,
-) -> TickResult:
-    """One tick: settle today's edition if due, create the due deliveries, dispatch chunks."""
-    build_due_edition(now)
-    edition = edition or current_edition(now)
-    recovered = recover_abandoned(now)
-    result = TickResult(edition, unknown=recovered.unknown)
-    close_finished_editions(edition)
-    if edition is None:
-        return result
-    due = in_profile_order(due_subscriber_ids(edition, now, ignore_time))
-    result.due = len(due)
-    ids = set(create_deliveries(edition, due)) | set(orphaned_pending_ids(edition, now))
-    ids = sorted(ids | set(recovered.pending))
-    result.queued = len(ids)
-    if ids and edition.status == Edition.Status.SCHEDULED:
-        Edition.objects.filter(pk=edition.pk, status=Edition.Status.SCHEDULED).update(
-            status=Edition.Status.SENDING
-        )
-    for chunk in chunked(ids, settings.DIGEST_CHUNK_SIZE):
-        dispatch(chunk)
-    return result
-
-
-# --- sending a chunk ----------------------------------------------------------------------------
 class Outcome:
     RETRY = "retry"
     FAILED = "failed"
@@ -217,16 +73,33 @@ def classify_send_error(exc: Exception) -> str:
     return Outcome.FAILED
 
 
+NOT_MAILABLE = "not sent: reader suppressed, unsubscribed or paused after the tick"
+
+
 def claim(delivery_ids: list[int]) -> str:
-    """Claim the pending rows among `delivery_ids` in one UPDATE; the token names them."""
+    """Claim the pending rows among `delivery_ids` in one UPDATE; the token names them. Only
+    readers who may still be mailed are claimed (subscribers.status): one who unsubscribed,
+    paused or was suppressed since the tick made their row has it settled unsent instead."""
     token = uuid.uuid4().hex
-    Delivery.objects.filter(pk__in=delivery_ids, status=Delivery.Status.PENDING).update(
+    pending = Delivery.objects.filter(pk__in=delivery_ids, status=Delivery.Status.PENDING)
+    claimed = pending.filter(mailable_q(via="subscriber__")).update(
         status=Delivery.Status.SENDING,
         claim_token=token,
         claimed_at=timezone.now(),
         attempts=F("attempts") + 1,
     )
+    if claimed < len(delivery_ids):
+        # What is still pending now belongs to readers who may no longer be mailed.
+        pending.update(status=Delivery.Status.FAILED, error=NOT_MAILABLE)
     return token
+
+
+def settle_pending_of(subscriber_id: int) -> int:
+    """Settle a reader's queued digests unsent at once (an ESP said stop): the claim would skip
+    them anyway, but curators see the outcome now rather than at the next chunk."""
+    return Delivery.objects.filter(subscriber_id=subscriber_id, status=Delivery.Status.PENDING).update(
+        status=Delivery.Status.FAILED, error=NOT_MAILABLE
+    )
 
 
 class ChunkContext:
@@ -254,7 +127,7 @@ class ChunkContext:
                     else [e for e in self.weeks[d.edition_id] if e.pk == d.edition_id]
                 )
                 self._candidates[key] = candidates_of(editions, papers)
-                # One render of every paper this chunk may send (newsletter.render).
+                # One render of every paper this chunk may send (newsletter.sending.render).
                 self.layouts[key] = digest_layout(d.edition, key[1], [c.paper for c in self._candidates[key]])
         self.sent: dict[int, set[int]] = {}
         pairs = SentPaper.objects.filter(
@@ -390,86 +263,6 @@ def tally(delivery: Delivery, outcome: str, counts: Counts, bounced: list[int], 
         counts.failed += 1
         if outcome == Outcome.BOUNCED:
             bounced.append(delivery.subscriber_id)
-
-
-class SentPair(NamedTuple):
-    """A SentPaper row to insert (plain tuples: a model instance per paper cost more)."""
-
-    subscriber_id: int
-    paper_id: int
-    delivery_id: int
-
-
-def save_outcomes(deliveries: list[Delivery], sent_papers: list[SentPair], bounced: list[int]) -> None:
-    """record_outcomes, once more on a new connection if the database connection was lost while
-    the chunk was sending (a restart, a failover, an idle connection killed): otherwise the rows
-    would wait "sending" for recovery after the task time limit. Safe to repeat: rows are
-    updated by id and sent papers inserted ON CONFLICT DO NOTHING."""
-    try:
-        record_outcomes(deliveries, sent_papers, bounced)
-    except (OperationalError, InterfaceError) as exc:
-        log.warning("database connection lost while sending a chunk, saving its outcomes again: %r", exc)
-        connection.close()
-        record_outcomes(deliveries, sent_papers, bounced)
-
-
-def record_outcomes(deliveries: list[Delivery], sent_papers: list[SentPair], bounced: list[int]) -> None:
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            update_deliveries_pg(deliveries)
-            insert_sent_papers_pg(sent_papers)
-        else:
-            Delivery.objects.bulk_update(
-                deliveries, ["status", "items", "error", "esp_message_id", "sent_at"], batch_size=1000
-            )
-            rows = [SentPaper(**pair._asdict()) for pair in sent_papers]
-            SentPaper.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-        if bounced:
-            # Suppressed before the next send: a hard bounce is never mailed again.
-            Subscriber.objects.filter(pk__in=bounced).update(status=Status.BOUNCED)
-
-
-# On PostgreSQL a chunk's outcomes are one UPDATE and one INSERT whatever the chunk's size: the
-# values travel as arrays and unnest() turns them into rows. bulk_update's CASE WHEN per row
-# took a third of a chunk's time, and bulk_create split into batches as chunks grew.
-_UPDATE_DELIVERIES = """
-    UPDATE {table} AS d
-    SET status = v.status, items = v.items::jsonb, error = v.error, esp_message_id = v.esp_message_id,
-        sent_at = v.sent_at
-    FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[])
-        AS v(id, status, items, error, esp_message_id, sent_at)
-    WHERE d.id = v.id
-"""
-_INSERT_SENT_PAPERS = """
-    INSERT INTO {table} (subscriber_id, paper_id, delivery_id)
-    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[])
-    ON CONFLICT DO NOTHING
-"""
-
-
-def update_deliveries_pg(deliveries: list[Delivery]) -> None:
-    columns = (
-        [d.pk for d in deliveries],
-        [d.status for d in deliveries],
-        [json.dumps(d.items) for d in deliveries],
-        [d.error for d in deliveries],
-        [d.esp_message_id for d in deliveries],
-        [d.sent_at for d in deliveries],
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(_UPDATE_DELIVERIES.format(table=Delivery._meta.db_table), columns)
-
-
-def insert_sent_papers_pg(sent_papers: list[SentPair]) -> None:
-    if not sent_papers:
-        return
-    columns = (
-        [s.subscriber_id for s in sent_papers],
-        [s.paper_id for s in sent_papers],
-        [s.delivery_id for s in sent_papers],
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT_SENT_PAPERS.format(table=SentPaper._meta.db_table), columns)
 
 
 def retry_delay(attempt: int) -> float:

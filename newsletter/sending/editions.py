@@ -1,15 +1,14 @@
 """Editions: building one per listing day and choosing which one is being sent."""
 
-import math
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from newsletter.matching import match_text, text_of
-from newsletter.models import Edition
+from newsletter.models import Delivery, Edition
 from papers.models import Paper
+from papers.scores import compute_scores
 from subscribers.models import Topic
 
 # An edition older than this is never sent to someone who missed it: news goes stale.
@@ -18,31 +17,6 @@ SEND_WINDOW = timedelta(days=2)
 
 def papers_listed_on(day: date) -> list[Paper]:
     return list(Paper.objects.filter(listings__listed_on=day).distinct().order_by("-upvotes", "arxiv_id"))
-
-
-def popularity(upvotes: int, day_max: int) -> float:
-    """0..1, log-scaled against the day's most upvoted paper: 212 of 250 is near 1, 5 is low."""
-    if day_max <= 0:
-        return 0.0
-    return math.log1p(upvotes) / math.log1p(day_max)
-
-
-def compute_scores(papers: list[Paper], topics: list[Topic]) -> dict:
-    """Per paper: upvotes, popularity and the terms of each topic it matches."""
-    day_max = max((p.upvotes for p in papers), default=0)
-    matchers = [(str(topic.pk), topic.matcher()) for topic in topics]
-    scored = {}
-    for paper in papers:
-        text = text_of(paper)
-        matched = {
-            tid: list(m.included_by) for tid, m in ((t, match_text(mt, text)) for t, mt in matchers) if m
-        }
-        scored[str(paper.pk)] = {
-            "upvotes": paper.upvotes,
-            "popularity": round(popularity(paper.upvotes, day_max), 4),
-            "topics": matched,
-        }
-    return {"papers": scored}
 
 
 def refresh_scores(edition: Edition) -> Edition:
@@ -104,8 +78,6 @@ def editions_of_week(edition: Edition) -> list[Edition]:
 
 def close_finished_editions(current: Edition | None) -> int:
     """Editions older than the current one with nothing in flight are sent."""
-    from newsletter.models import Delivery
-
     older = Edition.objects.filter(status__in=[Edition.Status.SCHEDULED, Edition.Status.SENDING])
     if current is not None:
         older = older.filter(listed_on__lt=current.listed_on)

@@ -1,16 +1,16 @@
 """Handing one digest to the mail server, with the delivery journal kept in step.
 
 The journal must say "handing" before the mail server can have the message, or a crash could
-leave a sent digest that recovery would send again (newsletter.recovery). Over SMTP that moment
-is the dot ending DATA (newsletter.smtp), so "handing" is written right before it: a crash while
+leave a sent digest that recovery would send again (newsletter.sending.recovery). Over SMTP that moment
+is the dot ending DATA (newsletter.sending.smtp), so "handing" is written right before it: a crash while
 the body streams leaves the digest "claimed", and recovery sends it again, once. Other backends
 (Anymail ESPs: one HTTP request) record "handing" before sending.
 """
 
 from django.core.mail import EmailMessage
 
-from newsletter import journal
-from newsletter.smtp import EmailBackend as DotHookBackend
+from newsletter.sending import journal
+from newsletter.sending.smtp import EmailBackend as DotHookBackend
 
 
 class JournalUnavailable(RuntimeError):

@@ -2,7 +2,7 @@
 
 The ledger is written in bulk when a chunk ends, so the queries per chunk stay constant. If the
 worker dies mid-chunk, its rows stay "sending"; once the task's time limit has passed, the
-journal tells them apart (newsletter.recovery):
+journal tells them apart (newsletter.sending.recovery):
 - "claimed": never handed over (over SMTP: the body may have streamed, but not the dot that
   commits it), so pending again;
 - "handing": being handed to the mail server at the crash, it may have gone out: unknown;

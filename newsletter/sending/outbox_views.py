@@ -4,7 +4,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from newsletter.outbox import list_outbox, read_outbox
+from newsletter.sending.outbox import list_outbox, read_outbox
 
 
 def _require_debug() -> None:

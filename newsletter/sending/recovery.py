@@ -1,7 +1,7 @@
 """Settling the digests of a worker that died mid-chunk (SIGKILL, OOM, a lost machine).
 
 Its rows stay "sending". Once no task can still be working on them (the task time limit has
-passed), the per-message journal (newsletter.journal) says what became of each one.
+passed), the per-message journal (newsletter.sending.journal) says what became of each one.
 """
 
 import logging
@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from newsletter import journal
 from newsletter.models import Delivery, SentPaper
+from newsletter.sending import journal
 
 log = logging.getLogger(__name__)
 IN_DOUBT = "the worker died while handing this digest to the mail server: it may have been sent"

@@ -15,10 +15,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils.safestring import mark_safe
 
-from newsletter.emails import build_email, checked_headers, render_parts
-from newsletter.mime import DigestEmail
+from config.emails import build_email, checked_headers, render_parts
 from newsletter.models import Delivery, Edition
-from newsletter.ranking import Ranked
+from newsletter.ranking.rank import Ranked
+from newsletter.sending.mime import DigestEmail
 from papers.models import Paper
 from subscribers.followups import News
 from subscribers.models import Subscriber

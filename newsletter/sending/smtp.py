@@ -2,7 +2,7 @@
 
 An SMTP server accepts a message only when it reads the "." that ends DATA; until then a lost
 connection discards it. So the delivery journal is written right before that dot
-(newsletter.handover): a worker killed while the body streams leaves the digest "claimed" and
+(newsletter.sending.handover): a worker killed while the body streams leaves the digest "claimed" and
 it is resent once, and only a kill in the instant after the dot leaves it in doubt.
 """
 

@@ -1,25 +1,24 @@
-"""ESP tracking webhooks: Anymail parses each ESP's payload into an `AnymailTrackingEvent`;
-we store it once (ESPs resend) and let a worker apply it to the ledger and the subscriber.
+"""Applying a stored ESP event (newsletter.tracking.inbound stores them) in a worker: the
+delivery's ESP status, and the reader's status through subscribers.status.
 
-The webhook request only inserts one row and enqueues a task after commit, so an ESP posting a
-burst of events is answered at once. Applying is idempotent: an event is applied once
-(`processed_at`), and a delivery's ESP status only moves towards the more telling outcome.
+Applying is idempotent: an event is applied once (`processed_at`), and a delivery's ESP status
+only moves towards the more telling outcome.
 """
 
-import hashlib
-import json
 import logging
 from datetime import timedelta
 from typing import Any
 
-from anymail.signals import AnymailTrackingEvent, EventType, RejectReason
+from anymail.signals import EventType, RejectReason
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from newsletter.models import Delivery, DeliveryEvent, EspStatus
+from newsletter.sending.delivery import settle_pending_of
 from subscribers.models import Status, Subscriber
+from subscribers.status import suppress
 
 log = logging.getLogger(__name__)
 
@@ -32,76 +31,6 @@ RANK = {
     EspStatus.UNSUBSCRIBED: 4,
     EspStatus.COMPLAINED: 5,
 }
-# Raw bounce types that Anymail reports as "bounced" although the ESP says they are temporary.
-SOFT_BOUNCE_TYPES = {"SoftBounce", "Transient", "DnsError"}
-# Which statuses each suppression may replace: a stronger one (a complaint) is never undone.
-MAILABLE = [Status.PENDING, Status.ACTIVE, Status.PAUSED]
-REPLACES = {
-    Status.UNSUBSCRIBED: MAILABLE,
-    Status.BOUNCED: [*MAILABLE, Status.UNSUBSCRIBED],
-    Status.COMPLAINED: [*MAILABLE, Status.UNSUBSCRIBED, Status.BOUNCED],
-}
-
-
-def as_json(value: Any) -> Any:
-    """The ESP's raw event as JSON (Mailgun's legacy webhooks hand over a QueryDict)."""
-    if hasattr(value, "lists"):
-        value = {key: values if len(values) > 1 else values[0] for key, values in value.lists()}
-    return json.loads(json.dumps(value, default=str))
-
-
-def is_soft(event: AnymailTrackingEvent) -> bool:
-    if event.event_type == EventType.DEFERRED:
-        return True
-    if event.event_type != EventType.BOUNCED or not isinstance(event.esp_event, dict):
-        return False
-    raw = event.esp_event
-    bounce = raw.get("bounce") if isinstance(raw.get("bounce"), dict) else {}  # Amazon SES
-    kinds = {raw.get("Type"), bounce.get("bounceType")}
-    event_data = raw.get("event-data") if isinstance(raw.get("event-data"), dict) else {}
-    return bool(kinds & SOFT_BOUNCE_TYPES) or event_data.get("severity") == "temporary"
-
-
-def dedupe_key(event: AnymailTrackingEvent, esp_name: str) -> str:
-    """The ESP's event id when it gives one; else a hash of what makes an event unique."""
-    if event.event_id:
-        return str(event.event_id)[:255]
-    parts = [esp_name, event.event_type, event.message_id, event.recipient, event.timestamp]
-    digest = hashlib.sha256("|".join(str(p or "") for p in parts).encode()).hexdigest()
-    return f"sha256:{digest}"
-
-
-def record_event(event: AnymailTrackingEvent, esp_name: str) -> DeliveryEvent | None:
-    """Store the event; None when this ESP sent it before."""
-    row = DeliveryEvent(
-        esp=esp_name.lower()[:32],
-        event_type=str(event.event_type)[:20],
-        dedupe_key=dedupe_key(event, esp_name),
-        esp_event_id=str(event.event_id or "")[:255],
-        message_id=str(event.message_id or "")[:255],
-        recipient=str(event.recipient or "")[:254],
-        occurred_at=event.timestamp,
-        reject_reason=str(event.reject_reason or "")[:32],
-        description=str(event.description or ""),
-        mta_response=str(event.mta_response or ""),
-        soft=is_soft(event),
-        payload={"metadata": as_json(event.metadata or {}), "esp_event": as_json(event.esp_event)},
-    )
-    try:
-        with transaction.atomic():
-            row.save()
-    except IntegrityError:
-        return None
-    return row
-
-
-def on_tracking(sender: Any, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any) -> None:
-    """Anymail's `tracking` signal: record, then apply in a worker once committed."""
-    from newsletter.tasks import apply_delivery_event_task
-
-    row = record_event(event, esp_name)
-    if row is not None:
-        transaction.on_commit(lambda: apply_delivery_event_task.delay(row.pk))
 
 
 # --- applying an event (in a worker) -------------------------------------------------------------
@@ -147,35 +76,21 @@ def soft_bounces_since_delivered(subscriber: Subscriber) -> int:
     return soft.count()
 
 
-def suppress(subscriber: Subscriber, status: str, reason: str) -> bool:
-    """Stop mail to `subscriber` now: a conditional update, so a stronger status stays, and their
-    digests not yet claimed by a worker are failed so none goes out after this."""
-    now = timezone.now()
-    fields: dict[str, Any] = {"status": status, "updated_at": now}
-    if status == Status.UNSUBSCRIBED:
-        fields["unsubscribed_at"] = now
-    changed = Subscriber.objects.filter(pk=subscriber.pk, status__in=REPLACES[status]).update(**fields)
-    Delivery.objects.filter(subscriber=subscriber, status=Delivery.Status.PENDING).update(
-        status=Delivery.Status.FAILED, error=f"not sent: reader suppressed ({reason})"
-    )
-    return bool(changed)
-
-
 def subscriber_action(row: DeliveryEvent, subscriber: Subscriber) -> str:
     """What the event does to the reader; returns a short outcome for the event log."""
     kind, reason = row.event_type, row.reject_reason
     if kind == EventType.COMPLAINED or (kind == EventType.REJECTED and reason == RejectReason.SPAM):
-        return "suppressed: complained" if suppress(subscriber, Status.COMPLAINED, "complaint") else ""
+        return "suppressed: complained" if suppress(subscriber, Status.COMPLAINED) else ""
     if kind == EventType.UNSUBSCRIBED or reason == RejectReason.UNSUBSCRIBED:
-        return "unsubscribed" if suppress(subscriber, Status.UNSUBSCRIBED, "ESP unsubscribe") else ""
+        return "unsubscribed" if suppress(subscriber, Status.UNSUBSCRIBED) else ""
     hard = (kind == EventType.BOUNCED and not row.soft) or (
         kind == EventType.REJECTED and reason in (RejectReason.BOUNCED, RejectReason.INVALID)
     )
     if hard:
-        return "suppressed: hard bounce" if suppress(subscriber, Status.BOUNCED, "hard bounce") else ""
+        return "suppressed: hard bounce" if suppress(subscriber, Status.BOUNCED) else ""
     if row.soft:
         count = soft_bounces_since_delivered(subscriber)
-        if count >= settings.ESP_SOFT_BOUNCE_LIMIT and suppress(subscriber, Status.BOUNCED, "soft bounces"):
+        if count >= settings.ESP_SOFT_BOUNCE_LIMIT and suppress(subscriber, Status.BOUNCED):
             return f"suppressed: {count} soft bounces"
         return f"soft bounce {count} of {settings.ESP_SOFT_BOUNCE_LIMIT}"
     return ""
@@ -199,6 +114,8 @@ def apply_event(event_id: int) -> str:
         if delivery is not None and status is not None:
             update_delivery(delivery, status, row.occurred_at or timezone.now())
         outcome = subscriber_action(row, subscriber) if subscriber is not None else "no such reader"
+        if subscriber is not None and outcome.startswith(("suppressed", "unsubscribed")):
+            settle_pending_of(subscriber.pk)
         row.processed_at, row.outcome = timezone.now(), outcome[:200]
         row.save(update_fields=["processed_at", "outcome"])
     log.info("ESP event %s (%s %s): %s", row.pk, row.esp, row.event_type, outcome or "recorded")

@@ -41,7 +41,7 @@ def test_it_starts_on_embedded_defaults_in_debug():
     result = load_settings(DEBUG="1")
     assert result.returncode == 0, result.stderr
     backend, engine, broker = result.stdout.split()
-    assert backend == "newsletter.outbox.OutboxEmailBackend"
+    assert backend == "newsletter.sending.outbox.OutboxEmailBackend"
     assert engine == "django.db.backends.sqlite3"
     assert broker == "paperboy-fs://"
 
@@ -49,7 +49,8 @@ def test_it_starts_on_embedded_defaults_in_debug():
 def test_email_url_selects_smtp():
     result = load_settings(DEBUG="1", EMAIL_URL="smtp+tls://user:pw@mail.example.test:587")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[0] == "newsletter.smtp.EmailBackend"  # Django's, with the journal hook
+    # Django's, with the journal hook
+    assert result.stdout.split()[0] == "newsletter.sending.smtp.EmailBackend"
 
 
 def test_anymail_esp_selects_its_backend_with_its_keys():

@@ -116,7 +116,7 @@ def test_edition_statistics_count_each_outcome(curator_client, sent_edition):
 
 
 def test_a_reader_who_unsubscribed_after_the_digest_counts_for_that_edition(curator_client, sent_edition):
-    from newsletter.stats import edition_stats
+    from newsletter.console.stats import edition_stats
 
     now = timezone.now()
     Delivery.objects.filter(edition=sent_edition).update(sent_at=now - timedelta(hours=2))

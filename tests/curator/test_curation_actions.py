@@ -6,14 +6,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from newsletter.models import Delivery, Edition
+from newsletter.sending.delivery import send_chunk
 from papers.models import Paper, ScrapeRun
 from subscribers.models import Status, Subscriber, SuppressedAddress
-from subscribers.services import address_hash, is_suppressed
+from subscribers.status import address_hash, suppression_of
 from tests.newsletter.personas import a_day_of_papers, paper, reader, released_edition, topic
+from tests.subscribers.helpers import signup_data
 
 pytestmark = pytest.mark.django_db
 
@@ -157,8 +162,14 @@ def test_suppress_stops_all_mail_and_blocks_sign_up(curator_client):
     pending = Delivery.objects.create(subscriber=ana, edition=released_edition())
     curator_client.post(SUBSCRIBERS, {"action": "suppress", "_selected_action": [ana.pk]})
     assert Subscriber.objects.get(pk=ana.pk).status == Status.UNSUBSCRIBED
-    assert is_suppressed("ana@example.test")
-    assert Delivery.objects.get(pk=pending.pk).status == Delivery.Status.FAILED
+    assert suppression_of("ana@example.test") == "curator"
+    # The digest the tick had already queued for her is settled unsent when its chunk runs.
+    send_chunk([pending.pk])
+    assert mail.outbox == []
+    settled = Delivery.objects.get(pk=pending.pk)
+    assert settled.status == Delivery.Status.FAILED and "suppressed" in settled.error
+    Client().post(reverse("subscribers:subscribe"), signup_data("ana@example.test"))
+    assert mail.outbox == []  # a curator's suppression holds whatever is posted
 
 
 def test_export_csv_has_the_selected_readers_and_defuses_formulas(curator_client):

@@ -5,9 +5,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from newsletter.charts import bar_chart, line_chart, nice_max
+from newsletter.console.charts import bar_chart, line_chart, nice_max
+from newsletter.console.stats import (
+    Series,
+    bounce_and_complaint_rates,
+    digests_sent_per_day,
+    subscribers_over_time,
+)
 from newsletter.models import Delivery
-from newsletter.stats import Series, bounce_and_complaint_rates, digests_sent_per_day, subscribers_over_time
 from subscribers.models import Status, Subscriber
 from tests.newsletter.personas import reader
 

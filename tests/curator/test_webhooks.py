@@ -11,7 +11,7 @@ from django.db import transaction
 from django.test import override_settings
 
 from newsletter.models import Delivery, DeliveryEvent, EspStatus
-from newsletter.tracking import apply_event
+from newsletter.tracking.events import apply_event
 from subscribers.models import Status, Subscriber
 from tests.curator.conftest import SECRET
 from tests.newsletter.personas import a_day_of_papers, released_edition

@@ -7,8 +7,8 @@
 
 from datetime import UTC, date, datetime
 
-from newsletter.editions import build_edition
 from newsletter.models import Edition
+from newsletter.sending.editions import build_edition
 from papers.models import Paper, PaperListing
 from subscribers.models import Status, Subscriber, Topic
 

@@ -6,10 +6,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from newsletter import journal
-from newsletter.delivery import create_deliveries, latest_delivery_moment, run_tick, send_chunk
 from newsletter.models import Delivery, Edition, SentPaper
-from newsletter.recovery import recover_abandoned
+from newsletter.sending import journal
+from newsletter.sending.delivery import send_chunk
+from newsletter.sending.recovery import recover_abandoned
+from newsletter.sending.tick import create_deliveries, latest_delivery_moment, run_tick
 from papers.models import Paper
 from subscribers.models import Status
 from tests.newsletter.personas import DAY, a_day_of_papers, alice, bob, carol, reader, released_edition, topic

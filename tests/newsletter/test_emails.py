@@ -1,7 +1,7 @@
 import pytest
 from django.core import mail
 
-from newsletter.emails import HeaderInjectionError, build_email, send_email
+from config.emails import HeaderInjectionError, build_email, send_email
 
 
 @pytest.fixture

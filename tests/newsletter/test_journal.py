@@ -3,7 +3,7 @@ a write fails."""
 
 import pytest
 
-from newsletter import journal
+from newsletter.sending import journal
 
 
 def test_a_deferred_sent_entry_is_written_with_the_next_handing_or_the_flush():

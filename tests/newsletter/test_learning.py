@@ -1,4 +1,4 @@
-from newsletter.learning import (
+from subscribers.learning import (
     FULL_INFLUENCE_VOTES,
     LEARNED_WEIGHT,
     document_stems,

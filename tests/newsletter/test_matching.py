@@ -1,6 +1,6 @@
 from dataclasses import dataclass, field
 
-from newsletter.matching import compile_matcher, compile_terms, match_paper, normalise, split_terms
+from papers.matching import compile_matcher, compile_terms, match_paper, normalise, split_terms
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""A digest's MIME bytes written directly (newsletter.mime) are the bytes Django's own
+"""A digest's MIME bytes written directly (newsletter.sending.mime) are the bytes Django's own
 EmailMultiAlternatives.message().as_bytes() gives, header for header and line for line."""
 
 import re
@@ -6,7 +6,7 @@ import re
 import pytest
 from django.core.mail import EmailMultiAlternatives
 
-from newsletter.mime import DigestEmail, DigestMIME, fits_8bit, is_plain
+from newsletter.sending.mime import DigestEmail, DigestMIME, fits_8bit, is_plain
 
 SUBJECTS = [
     "3 papers today: Video diffusion at scale",

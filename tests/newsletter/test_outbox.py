@@ -3,9 +3,9 @@ from email import message_from_bytes
 import pytest
 from django.core.mail import EmailMultiAlternatives, get_connection
 
-from newsletter.outbox import list_outbox
+from newsletter.sending.outbox import list_outbox
 
-OUTBOX = "newsletter.outbox.OutboxEmailBackend"
+OUTBOX = "newsletter.sending.outbox.OutboxEmailBackend"
 
 
 def send_sample(to: str = "alice@example.test") -> None:

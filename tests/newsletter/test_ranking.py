@@ -2,9 +2,9 @@ from datetime import timedelta
 
 import pytest
 
-from newsletter.editions import editions_of_week, refresh_scores
 from newsletter.models import SentPaper
-from newsletter.ranking import candidates_of, profile_of, rank
+from newsletter.ranking.rank import candidates_of, profile_of, rank
+from newsletter.sending.editions import editions_of_week, refresh_scores
 from papers.models import Paper
 from tests.newsletter.personas import DAY, a_day_of_papers, alice, bob, carol, paper, released_edition
 
@@ -125,8 +125,8 @@ def test_a_sent_paper_is_remembered_across_editions():
 
 
 def test_a_learned_reader_gets_papers_like_the_ones_they_liked_and_is_told_why():
-    from newsletter.learning import document_stems, train
-    from newsletter.ranking import candidates_of, profile_of, rank
+    from newsletter.ranking.rank import candidates_of, profile_of, rank
+    from subscribers.learning import document_stems, train
 
     reader = bob(excluded_keywords=[])  # Robotics only
     a_day_of_papers()

@@ -5,8 +5,8 @@ from email.utils import parseaddr
 import pytest
 
 from newsletter.models import Delivery
-from newsletter.ranking import Ranked
-from newsletter.render import SUBJECT_MAX, build_digest
+from newsletter.ranking.rank import Ranked
+from newsletter.sending.render import SUBJECT_MAX, build_digest
 from tests.newsletter.personas import a_day_of_papers, alice, paper, released_edition
 
 pytestmark = pytest.mark.django_db

@@ -8,10 +8,10 @@ from email import message_from_bytes, policy
 import pytest
 from bs4 import BeautifulSoup
 
-from newsletter import render
 from newsletter.models import Delivery
-from newsletter.ranking import Ranked
-from newsletter.render import build_digest, build_digest_one_by_one, digest_layout
+from newsletter.ranking.rank import Ranked
+from newsletter.sending import render
+from newsletter.sending.render import build_digest, build_digest_one_by_one, digest_layout
 from subscribers.followups import News
 from tests.newsletter.personas import a_day_of_papers, alice, paper, reader, released_edition, video
 

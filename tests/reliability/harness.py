@@ -22,8 +22,8 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from config.celery import app as celery_app
-from newsletter.delivery import run_tick
 from newsletter.models import Delivery, Edition
+from newsletter.sending.tick import run_tick
 from newsletter.tasks import dispatch_after_commit
 from tests.newsletter.personas import DAY, a_day_of_papers, reader, released_edition, video
 from tests.services import port_open, require_program, wait_for

@@ -4,8 +4,8 @@ a worker dying while the body streams leaves it "claimed" (resent once), never i
 import pytest
 from django.core.mail import EmailMessage, get_connection
 
-from newsletter import journal
-from newsletter.handover import JournalUnavailable, hand_over
+from newsletter.sending import journal
+from newsletter.sending.handover import JournalUnavailable, hand_over
 
 
 def a_digest(to: str, connection) -> EmailMessage:
@@ -15,7 +15,7 @@ def a_digest(to: str, connection) -> EmailMessage:
 
 @pytest.fixture
 def backend(smtp_server, settings):
-    settings.EMAIL_BACKEND = "newsletter.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "newsletter.sending.smtp.EmailBackend"
     connection = get_connection()
     connection.open()
     yield connection

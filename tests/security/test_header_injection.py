@@ -3,7 +3,7 @@
 import pytest
 from django.core import mail
 
-from newsletter.emails import HeaderInjectionError, build_email
+from config.emails import HeaderInjectionError, build_email
 from subscribers import tokens
 from tests.newsletter.personas import alice
 from tests.security.site import build_site

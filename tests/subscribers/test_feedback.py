@@ -3,8 +3,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from subscribers.feedback import retrain
 from subscribers.models import ReaderModel, Vote
+from subscribers.reader_model import retrain
 from subscribers.tokens import MANAGE, feedback_url, make_token
 from tests.subscribers.helpers import make_paper, make_subscriber, make_topic
 

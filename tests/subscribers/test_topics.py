@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from newsletter.matching import compile_matcher, match_text, text_of
+from papers.matching import compile_matcher, match_text, text_of
 from subscribers.archive import archive_papers
 from subscribers.default_topics import DEFAULT_TOPICS
 from subscribers.mailer import send_subscriber_email

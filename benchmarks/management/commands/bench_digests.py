@@ -2,13 +2,13 @@
 worker processes against a naive baseline; the last line printed is one JSON object.
 
 It needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL), and a database of its own: it creates
-readers at the newsletter.bench.BENCH_DOMAIN and removes them before each run."""
+readers at the benchmarks.digests.BENCH_DOMAIN and removes them before each run."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from newsletter import bench
+from benchmarks import digests as bench
 
 
 class Command(BaseCommand):

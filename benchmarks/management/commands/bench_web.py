@@ -6,7 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from newsletter import bench, bench_web
+from benchmarks import digests as bench
+from benchmarks import web as bench_web
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from newsletter.evaluation import archive_days, default_topics, make_readers, replay_day, summarise
+from newsletter.ranking.evaluation import archive_days, default_topics, make_readers, replay_day, summarise
 
 DEFAULT_ARCHIVE = settings.BASE_DIR.parent / "shared" / "fixtures" / "hf" / "daily-papers-archive.jsonl.gz"
 

@@ -10,10 +10,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from newsletter.delivery import ChunkContext
-from newsletter.editions import build_edition
 from newsletter.models import Delivery, Edition
-from newsletter.render import build_digest
+from newsletter.sending.delivery import ChunkContext
+from newsletter.sending.editions import build_edition
+from newsletter.sending.render import build_digest
 from papers.ingest import store_listing
 from papers.sources.archive import read_archive
 from papers.sources.hf import listing_from_items

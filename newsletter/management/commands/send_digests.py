@@ -3,8 +3,9 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from newsletter.delivery import Counts, run_tick, send_chunk
-from newsletter.editions import build_edition
+from newsletter.sending.delivery import Counts, send_chunk
+from newsletter.sending.editions import build_edition
+from newsletter.sending.tick import run_tick
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from newsletter.matching import match_text, text_of
+from papers.matching import match_text, text_of
 from subscribers.archive import archive_papers
 from subscribers.models import Topic
 
