@@ -36,9 +36,7 @@ run: install
 	@echo "Paperboy: http://127.0.0.1:8000/  (mail: http://127.0.0.1:8000/dev/outbox/)"
 	$(BIN)/honcho -f Procfile.dev start
 
-test: install-dev
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Long fuzzing (HYPOTHESIS_PROFILE=long): 10,000 cases per property, for the scraper (mutated
@@ -54,9 +52,11 @@ RELIABILITY_RUNS ?= 20
 reliability: install-dev
 	RELIABILITY_RUNS=$(RELIABILITY_RUNS) REQUIRE_SERVICES=1 $(BIN)/pytest tests/reliability $(PYTEST_ARGS)
 
+# ruff, and the layer contracts (pyproject.toml [tool.importlinter]).
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install-dev
 	$(BIN)/ruff check --fix .

@@ -1,5 +1,6 @@
 """What every Paperboy ModelAdmin shares."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
@@ -29,3 +30,19 @@ class ModelAdmin(admin.ModelAdmin):
         except ValidationError:
             return False
         return True
+
+
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Django's field, but a posted id outside the primary key's type or range is the field's
+    "not one of the available choices" error, not an OverflowError from SQLite (a 500)."""
+
+    def _check_values(self, value):
+        pk = self.queryset.model._meta.pk
+        for item in value:
+            try:
+                pk.run_validators(pk.to_python(item))
+            except ValidationError:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": item}
+                ) from None
+        return super()._check_values(value)

@@ -16,7 +16,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from config.admin import ModelAdmin
+from config.admin import ModelAdmin, ModelMultipleChoiceField
 from papers.matching import compile_matcher, match_text, text_of
 from papers.models import Paper
 from subscribers import limits, status
@@ -99,7 +99,7 @@ class ImportForm(forms.Form):
         help_text="Required: where and how these people agreed to receive Paperboy "
         "(stored as their consent).",
     )
-    topics = forms.ModelMultipleChoiceField(queryset=Topic.objects.filter(active=True), required=False)
+    topics = ModelMultipleChoiceField(queryset=Topic.objects.filter(active=True), required=False)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -10,6 +10,9 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.linear_model import LogisticRegression
+
 from papers.matching import stems_of
 
 # Weak positives (the reader's topics and keywords, as tiny documents) count this much of a vote.
@@ -54,9 +57,6 @@ def train(
 ) -> Learned | None:
     """Fit the reader's model. Without dislikes, `background` papers (ones shown and not liked)
     stand in as negatives. None when there is nothing to tell apart."""
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
-
     negatives = list(disliked) or list(background)
     positives = list(liked) + list(weak_positives)
     if not liked or not negatives:

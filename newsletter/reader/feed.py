@@ -6,7 +6,7 @@ from django.utils.feedgenerator import Atom1Feed
 
 from newsletter.models import Edition
 from newsletter.ranking.rank import Ranked, candidates_of, profile_of, rank
-from newsletter.sending.render import excerpt
+from newsletter.sending.context import excerpt
 from papers.models import Paper
 from subscribers import tokens
 from subscribers.models import Subscriber

@@ -9,7 +9,7 @@ from django.utils.feedgenerator import Atom1Feed
 
 from newsletter.models import Delivery, Edition
 from newsletter.reader.archive import delivered_items, public_digest, published_editions
-from newsletter.sending.render import VIEW_SALT, paper_context
+from newsletter.sending.context import VIEW_SALT, paper_context
 from subscribers.tokens import feedback_urls
 
 # "View in browser" links live as long as people keep old emails around.

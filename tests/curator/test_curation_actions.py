@@ -196,6 +196,17 @@ def test_import_requires_a_consent_note(curator_client, smtp_server):
     assert not Subscriber.objects.filter(email="new@example.test").exists()
 
 
+@pytest.mark.parametrize("topic_id", [str(2**63), str(-(2**70)), "1e3", "x"])
+def test_import_with_a_topic_id_out_of_range_is_a_form_error(curator_client, topic_id):
+    response = curator_client.post(
+        "/admin/subscribers/subscriber/import/",
+        {"file": upload("email\nnew@example.test\n"), "consent_note": "met at a talk", "topics": [topic_id]},
+    )
+    assert response.status_code == 200
+    assert "is not one of the available choices" in response.content.decode()
+    assert not Subscriber.objects.filter(email="new@example.test").exists()
+
+
 def test_import_sends_confirmations_and_activates_nobody(
     curator_client, smtp_server, send_now, django_capture_on_commit_callbacks
 ):

@@ -2,7 +2,7 @@ import pytest
 from django.core import signing
 
 from newsletter.models import Delivery, Edition
-from newsletter.sending.render import VIEW_SALT, view_url
+from newsletter.sending.context import VIEW_SALT, view_url
 from tests.newsletter.personas import a_day_of_papers, alice, released_edition
 from tests.newsletter.test_delivery import tick, utc
 

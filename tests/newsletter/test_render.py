@@ -6,7 +6,8 @@ import pytest
 
 from newsletter.models import Delivery
 from newsletter.ranking.rank import Ranked
-from newsletter.sending.render import SUBJECT_MAX, build_digest
+from newsletter.sending.context import SUBJECT_MAX
+from newsletter.sending.render import build_digest
 from tests.newsletter.personas import a_day_of_papers, alice, paper, released_edition
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.core import mail
 from django.test import Client
 
 from newsletter.models import Delivery, Edition
-from newsletter.sending.render import view_url
+from newsletter.sending.context import view_url
 from papers.alerts import send_alert
 from papers.models import Paper
 from subscribers import tokens

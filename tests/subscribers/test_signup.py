@@ -4,7 +4,9 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from subscribers import services
 from subscribers.models import Status, Subscriber
+from subscribers.status import suppression_of
 from tests.subscribers.helpers import (
     links_in,
     make_subscriber,
@@ -212,3 +214,23 @@ def test_an_invalid_form_shows_errors_and_keeps_the_topics(client):
 
 def test_get_on_the_form_target_goes_back_home(client):
     assert client.get(reverse("subscribers:subscribe"))["Location"] == "/"
+
+
+def test_an_erased_reader_may_sign_up_again_and_confirming_is_fresh_consent(client, settings):
+    services.erase(make_subscriber("alice@example.test"))
+    assert suppression_of("alice@example.test") == "erased"
+    subscribe(client, "alice@example.test")
+    link = next(link for link in links_in(only_message()) if "/confirm/" in link)
+    assert Subscriber.objects.get().status == Status.PENDING  # nothing is sent before the link
+    client.get(link.removeprefix(settings.SITE_URL))
+    alice = Subscriber.objects.get()
+    assert alice.status == Status.ACTIVE and alice.consent_at is not None
+    assert alice.consent_ip == "203.0.113.9"
+    assert suppression_of("alice@example.test") is None  # the new consent replaced the erasure
+
+
+@pytest.mark.parametrize("suppressed", [Status.BOUNCED, Status.COMPLAINED])
+def test_an_erased_bounced_or_complained_address_stays_suppressed_whatever_is_posted(client, suppressed):
+    services.erase(make_subscriber("alice@example.test", status=suppressed))
+    subscribe(client, "alice@example.test")
+    assert mail.outbox == [] and not Subscriber.objects.exists()

@@ -1,0 +1,166 @@
+"""What a digest says: its subject, each paper's text, the reader's links and headers."""
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from email.utils import make_msgid
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from newsletter.models import Delivery, Edition
+from newsletter.ranking.rank import Ranked
+from papers.models import Paper
+from subscribers.followups import News
+from subscribers.tokens import (
+    feedback_urls,
+    list_unsubscribe_headers,
+    manage_url,
+    sign,
+    token_url,
+    unsubscribe_urls,
+)
+
+SUBJECT_MAX = 78
+AUTHORS_SHOWN = 3
+EXCERPT_SENTENCES = 3
+EXCERPT_MAX_CHARS = 480
+VIEW_SALT = "paperboy.newsletter.view"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
+
+
+def site_domain() -> str:
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+def view_url(delivery: Delivery) -> str:
+    return token_url("newsletter:view", sign({"d": delivery.pk}, VIEW_SALT))
+
+
+def excerpt(paper: Paper) -> str:
+    """The AI summary when there is one, else the abstract's first sentences."""
+    if paper.ai_summary:
+        return paper.ai_summary
+    sentences = _SENTENCE_END.split(paper.abstract.strip())
+    text = " ".join(sentences[:EXCERPT_SENTENCES])
+    if len(text) > EXCERPT_MAX_CHARS:
+        text = text[: EXCERPT_MAX_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    return text
+
+
+def author_line(paper: Paper) -> str:
+    names = [a for a in paper.authors if isinstance(a, str)]
+    shown = ", ".join(names[:AUTHORS_SHOWN])
+    return f"{shown} et al." if len(names) > AUTHORS_SHOWN else shown
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def digest_subject(items: list[Ranked], weekly: bool) -> str:
+    count = len(items)
+    lead = f"{count} paper{'s' if count != 1 else ''} {'this week' if weekly else 'today'}: "
+    return truncate(lead + " ".join(items[0].paper.title.split()), SUBJECT_MAX)
+
+
+def paper_context(item: Ranked, number: int | str = 1) -> dict:
+    paper = item.paper
+    return {
+        "paper": paper,
+        "authors": author_line(paper),
+        "excerpt": excerpt(paper),
+        "reasons": item.reasons,
+        "number": number,
+    }
+
+
+def count_label(count: int) -> str:
+    return f"{count} paper{'s' if count != 1 else ''}"
+
+
+def heading(items: list[Ranked], weekly: bool) -> dict[str, str]:
+    """The subject, preheader and paper count of a digest of these items."""
+    titles = [" ".join(i.paper.title.split()) for i in items[1:3]]
+    return {
+        "subject": digest_subject(items, weekly),
+        "preheader": truncate("Also: " + "; ".join(titles), 140) if titles else "Picked for your topics.",
+        "count_label": count_label(len(items)),
+    }
+
+
+def shared_context(edition: Edition, items: list[Ranked], weekly: bool, news: Sequence[News] = ()) -> dict:
+    """What every reader of these items gets alike (feedback links are slots: see shared_digest)."""
+    return {
+        **heading(items, weekly),
+        "edition": edition,
+        "weekly": weekly,
+        "items": [paper_context(item, n) for n, item in enumerate(items, 1)],
+        "news": list(news),
+    }
+
+
+@dataclass(frozen=True)
+class Links:
+    """One reader's signed links in a digest: each token signed once."""
+
+    manage_url: str
+    unsubscribe_url: str
+    one_click_url: str
+    view_url: str
+    feedback: dict[int, tuple[str, str]]  # paper id -> (more like this, less like this)
+
+
+def reader_links(delivery: Delivery, paper_ids: Iterable[int] = ()) -> Links:
+    subscriber = delivery.subscriber
+    unsubscribe, one_click = unsubscribe_urls(subscriber)
+    return Links(
+        manage_url=manage_url(subscriber),
+        unsubscribe_url=unsubscribe,
+        one_click_url=one_click,
+        view_url=view_url(delivery),
+        feedback={pk: feedback_urls(subscriber, pk) for pk in paper_ids},
+    )
+
+
+def personal_values(delivery: Delivery, links: Links) -> dict[str, str]:
+    """What only this reader gets, by slot name: their address and their signed links."""
+    values = {
+        "email": delivery.subscriber.email,
+        "manage_url": links.manage_url,
+        "unsubscribe_url": links.unsubscribe_url,
+        "view_url": links.view_url,
+    }
+    for pk, (more, less) in links.feedback.items():
+        values[f"more{pk}"], values[f"less{pk}"] = more, less
+    return values
+
+
+def with_feedback(context: dict, links: Callable[[str], str]) -> dict:
+    for item in context["items"]:
+        pk = item["paper"].pk
+        item["more_url"], item["less_url"] = links(f"more{pk}"), links(f"less{pk}")
+    return context
+
+
+def digest_context(delivery: Delivery, items: list[Ranked], weekly: bool, news: Sequence[News] = ()) -> dict:
+    """The whole context of one reader's digest (the one-by-one way: see build_digest)."""
+    values = personal_values(delivery, reader_links(delivery, [i.paper.pk for i in items]))
+    subscriber = SimpleNamespace(email=values.pop("email"))
+    context = with_feedback(shared_context(delivery.edition, items, weekly, news), values.__getitem__)
+    return {**context, "subscriber": subscriber, **values}
+
+
+def digest_headers(delivery: Delivery, one_click_url: str) -> dict[str, str]:
+    headers = list_unsubscribe_headers(one_click_url)
+    if settings.UNSUBSCRIBE_MAILTO:
+        mailto = (
+            f"<mailto:{settings.UNSUBSCRIBE_MAILTO}?subject=unsubscribe-{delivery.subscriber.public_id.hex}>"
+        )
+        headers["List-Unsubscribe"] = f"{headers['List-Unsubscribe']}, {mailto}"
+    domain = site_domain()
+    headers["List-Id"] = f"Paperboy digest <digest.{domain}>"
+    headers["Message-ID"] = make_msgid(idstring=f"digest.{delivery.pk}", domain=domain)
+    headers["X-Paperboy-Delivery"] = str(delivery.pk)
+    return headers
