@@ -12,12 +12,15 @@ here is plain, typed and free of Django so it runs on dicts from the archive as 
 """
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import snowballstemmer
+
+P = TypeVar("P")
+K = TypeVar("K")
 
 _STEMMER = snowballstemmer.stemmer("english")
 # Letters and digits; "3d", "gpt4o", "llama3" stay one token each, hyphens and dots split.
@@ -133,6 +136,17 @@ def match_text(matcher: Matcher, normalised_text: str) -> Match:
 def match_paper(matcher: Matcher, paper: PaperLike | dict[str, Any]) -> Match:
     """Match a Paper (or a dict with title, abstract and ai_keywords) against a matcher."""
     return match_text(matcher, text_of(paper))
+
+
+def matches_by_paper(
+    papers: Iterable[P], matchers: Mapping[K, Matcher]
+) -> Iterator[tuple[P, dict[K, Match]]]:
+    """Each paper with the matchers (topics, by whatever key the caller uses) it matches. The one
+    loop of "normalise each paper once, try every matcher on it" that the editions' scores, the
+    curator console and the coverage report share."""
+    for paper in papers:
+        text = text_of(paper)
+        yield paper, {key: found for key, matcher in matchers.items() if (found := match_text(matcher, text))}
 
 
 def text_of(paper: PaperLike | dict[str, Any]) -> str:

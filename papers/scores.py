@@ -5,7 +5,7 @@ import math
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from papers.matching import Matcher, match_text, text_of
+from papers.matching import Matcher, matches_by_paper
 from papers.models import Paper
 
 
@@ -27,16 +27,12 @@ def popularity(upvotes: int, day_max: int) -> float:
 def compute_scores(papers: list[Paper], topics: "Iterable[HasMatcher]") -> dict:
     """Per paper: upvotes, popularity and the terms of each topic it matches."""
     day_max = max((p.upvotes for p in papers), default=0)
-    matchers = [(str(topic.pk), topic.matcher()) for topic in topics]
+    matchers = {str(topic.pk): topic.matcher() for topic in topics}
     scored = {}
-    for paper in papers:
-        text = text_of(paper)
-        matched = {
-            tid: list(m.included_by) for tid, m in ((t, match_text(mt, text)) for t, mt in matchers) if m
-        }
+    for paper, matched in matches_by_paper(papers, matchers):
         scored[str(paper.pk)] = {
             "upvotes": paper.upvotes,
             "popularity": round(popularity(paper.upvotes, day_max), 4),
-            "topics": matched,
+            "topics": {tid: list(found.included_by) for tid, found in matched.items()},
         }
     return {"papers": scored}

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from config.admin import ModelAdmin, ModelMultipleChoiceField
-from papers.matching import compile_matcher, match_text, text_of
+from papers.matching import compile_matcher, matches_by_paper
 from papers.models import Paper
 from subscribers import limits, status
 from subscribers.imports import ImportFileError, export_rows, import_subscribers, read_addresses
@@ -33,8 +33,8 @@ def recent_matches(include: str, exclude: str) -> tuple[int, int, list[Paper]]:
     """(matching, total, first papers) among the papers listed in the last MATCH_DAYS days."""
     since = timezone.localdate() - timedelta(days=MATCH_DAYS - 1)
     papers = list(Paper.objects.filter(listings__listed_on__gte=since).distinct().order_by("-upvotes"))
-    matcher = compile_matcher(include, exclude)
-    matching = [p for p in papers if match_text(matcher, text_of(p))]
+    matched = matches_by_paper(papers, {"terms": compile_matcher(include, exclude)})
+    matching = [paper for paper, found in matched if found]
     return len(matching), len(papers), matching[:MATCHES_SHOWN]
 
 

@@ -15,7 +15,7 @@ from config.admin import ModelAdmin
 from newsletter.models import Edition
 from newsletter.sending.editions import refresh_scores
 from papers.admin import URL_FIELDS
-from papers.matching import match_text, text_of
+from papers.matching import matches_by_paper
 from papers.models import Paper, PaperListing
 from subscribers.models import Topic
 
@@ -25,18 +25,14 @@ UPVOTE_RANGES += [("50-99", "50 to 99", 50, 99), ("100+", "100 or more", 100, No
 
 def matched_topics(papers: list[Paper], topics: list[Topic]) -> dict[int, list[str]]:
     """Names of the topics each paper matches, by paper id."""
-    matchers = [(t.name, t.matcher()) for t in topics]
-    result = {}
-    for paper in papers:
-        text = text_of(paper)
-        result[paper.pk] = [name for name, matcher in matchers if match_text(matcher, text)]
-    return result
+    matched = matches_by_paper(papers, {t.name: t.matcher() for t in topics})
+    return {paper.pk: list(names) for paper, names in matched}
 
 
 def papers_matching(topic: Topic, queryset: QuerySet[Paper]) -> QuerySet[Paper]:
-    matcher = topic.matcher()
     rows = queryset.values("pk", "title", "abstract", "ai_keywords").order_by().iterator(chunk_size=2000)
-    return queryset.filter(pk__in=[row["pk"] for row in rows if match_text(matcher, text_of(row))])
+    matched = matches_by_paper(rows, {topic.slug: topic.matcher()})
+    return queryset.filter(pk__in=[row["pk"] for row, found in matched if found])
 
 
 def editions_for(papers: QuerySet[Paper], chosen: Edition | None) -> dict[Edition, list[Paper]]:

@@ -47,3 +47,21 @@ def read_archive(path: Path) -> Iterator[ArchiveDay]:
                 item = decode_item(raw)
                 (items if item is not None else garbage).append(item if item is not None else raw)
             yield ArchiveDay(date.fromisoformat(record["date"]), items, garbage)
+
+
+def archive_papers(path: Path) -> Iterator[dict[str, Any]]:
+    """Each distinct paper of the archive once, as a dict with title, abstract and ai_keywords
+    (what matching and the topic coverage report read)."""
+    seen: set[str] = set()
+    for day in read_archive(path):
+        for item in day.items:
+            paper = item.get("paper")
+            if not isinstance(paper, dict) or paper.get("id") in seen:
+                continue
+            seen.add(paper.get("id", ""))
+            yield {
+                "id": paper.get("id", ""),
+                "title": paper.get("title", ""),
+                "abstract": paper.get("summary", ""),
+                "ai_keywords": paper.get("ai_keywords") or [],
+            }

@@ -7,7 +7,7 @@ from django.core import mail
 from django.core.management import call_command
 
 from papers.matching import compile_matcher, match_text, text_of
-from subscribers.archive import archive_papers
+from papers.sources.archive import archive_papers
 from subscribers.default_topics import DEFAULT_TOPICS
 from subscribers.mailer import send_subscriber_email
 from subscribers.models import Status, Topic

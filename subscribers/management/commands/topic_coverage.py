@@ -6,8 +6,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from papers.matching import match_text, text_of
-from subscribers.archive import archive_papers
+from papers.matching import matches_by_paper
+from papers.sources.archive import archive_papers
 from subscribers.models import Topic
 
 DEFAULT_ARCHIVE = settings.BASE_DIR.parent / "shared" / "fixtures" / "hf" / "daily-papers-archive.jsonl.gz"
@@ -22,18 +22,16 @@ class Command(BaseCommand):
     def handle(self, *args, archive: Path, **options) -> None:
         if not archive.is_file():
             raise CommandError(f"no archive at {archive}")
-        topics = [(topic, topic.matcher()) for topic in Topic.objects.filter(active=True)]
-        counts = dict.fromkeys((topic.slug for topic, _ in topics), 0)
+        topics = list(Topic.objects.filter(active=True))
+        counts = dict.fromkeys((topic.slug for topic in topics), 0)
         total = unmatched = 0
-        for paper in archive_papers(archive):
+        for _, hits in matches_by_paper(archive_papers(archive), {t.slug: t.matcher() for t in topics}):
             total += 1
-            text = text_of(paper)
-            hits = [topic.slug for topic, matcher in topics if match_text(matcher, text).matched]
             for slug in hits:
                 counts[slug] += 1
             unmatched += not hits
         self.stdout.write(f"{total} papers in {archive.name}")
-        for topic, _ in topics:
+        for topic in topics:
             share = 100 * counts[topic.slug] / total if total else 0
             self.stdout.write(f"{topic.slug:<24} {counts[topic.slug]:>6} {share:5.1f}%")
         self.stdout.write(f"{'(no topic)':<24} {unmatched:>6} {100 * unmatched / max(total, 1):5.1f}%")
