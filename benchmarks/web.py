@@ -23,7 +23,8 @@ from pathlib import Path
 from django.conf import settings
 from django.urls import reverse
 
-from benchmarks.digests import BENCH_DOMAIN, database_url, tree_cpu_seconds
+from benchmarks.data import BENCH_DOMAIN
+from benchmarks.processes import database_url, tree_cpu_seconds
 from config.celery import app as celery_app
 from subscribers.models import Status, Subscriber
 from subscribers.tokens import UNSUBSCRIBE, make_token

@@ -32,6 +32,17 @@ class ModelAdmin(admin.ModelAdmin):
         return True
 
 
+class ReadOnlyModelAdmin(ModelAdmin):
+    """A record of what happened (scrape runs, the delivery ledger, ESP events): shown, filtered
+    and acted on, never added or edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
     """Django's field, but a posted id outside the primary key's type or range is the field's
     "not one of the available choices" error, not an OverflowError from SQLite (a 500)."""

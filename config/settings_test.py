@@ -7,6 +7,12 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
 # Keep the outbox, cache and local broker of a test run apart from a running dev server's.
 # Set in the environment so worker subprocesses started by tests share the same folder.
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="paperboy-test-"))
+# Under pytest-xdist each worker gets a folder of its own: a shared file cache let one worker's
+# cache.clear() reset another's rate-limit counters mid-test.
+_worker = os.environ.get("PYTEST_XDIST_WORKER")
+if _worker and os.path.basename(os.environ["VAR_DIR"]) != _worker:
+    os.environ["VAR_DIR"] = os.path.join(os.environ["VAR_DIR"], _worker)
+    os.makedirs(os.environ["VAR_DIR"], exist_ok=True)
 
 from config.settings import *  # noqa: F403
 

@@ -6,7 +6,7 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from config.admin import ModelAdmin
+from config.admin import ReadOnlyModelAdmin
 from papers.models import ScrapeAlert, ScrapeRun
 from papers.tasks import scrape_day_task
 
@@ -15,7 +15,7 @@ URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(ScrapeRun)
-class ScrapeRunAdmin(ModelAdmin):
+class ScrapeRunAdmin(ReadOnlyModelAdmin):
     list_display = [
         "day",
         "status",
@@ -34,13 +34,6 @@ class ScrapeRunAdmin(ModelAdmin):
     date_hierarchy = "day"
     actions = ["run_again"]
 
-    # A record of what happened: read-only.
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
     def has_run_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("papers.view_scraperun")
 
@@ -57,12 +50,6 @@ class ScrapeRunAdmin(ModelAdmin):
 
 
 @admin.register(ScrapeAlert)
-class ScrapeAlertAdmin(ModelAdmin):
+class ScrapeAlertAdmin(ReadOnlyModelAdmin):
     list_display = ["day", "kind", "sent_at", "recipients"]
     list_filter = ["kind"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

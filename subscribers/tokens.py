@@ -149,11 +149,6 @@ def feedback_urls(subscriber: Subscriber, paper_id: int) -> tuple[str, str]:
     return f"{url}?vote=more", f"{url}?vote=less"
 
 
-def feedback_url(subscriber: Subscriber, paper_id: int, value: int) -> str:
-    more, less = feedback_urls(subscriber, paper_id)
-    return more if value > 0 else less
-
-
 def read_feedback_token(token: str) -> tuple[Subscriber, int]:
     """The reader and paper id a feedback link names; TokenError says why not."""
     payload, subscriber = _load(FEEDBACK.salt, token, FEEDBACK.max_age)

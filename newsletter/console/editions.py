@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from config.admin import ModelAdmin
+from config.admin import ModelAdmin, ReadOnlyModelAdmin
 from newsletter.console.previews import Choice, UnknownReader, personas, render_preview, send_test
 from newsletter.console.stats import STAT_NAMES, edition_stats
 from newsletter.models import Delivery, DeliveryEvent, Edition
@@ -247,7 +247,7 @@ class DeliveryEventInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ModelAdmin):
+class DeliveryAdmin(ReadOnlyModelAdmin):  # the ledger is written by the sender and webhooks only
     list_display = [
         "id",
         "edition",
@@ -265,12 +265,6 @@ class DeliveryAdmin(ModelAdmin):
     exclude = ["items"]
     inlines = [DeliveryEventInline]
     date_hierarchy = "sent_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False  # the ledger is written by the sender and the webhooks only
 
     @admin.display(description="papers")
     def paper_count(self, delivery: Delivery) -> int:
@@ -290,7 +284,7 @@ class DeliveryAdmin(ModelAdmin):
 
 
 @admin.register(DeliveryEvent)
-class DeliveryEventAdmin(ModelAdmin):
+class DeliveryEventAdmin(ReadOnlyModelAdmin):
     list_display = [
         "received_at",
         "esp",
@@ -306,9 +300,3 @@ class DeliveryEventAdmin(ModelAdmin):
     readonly_fields = [f.name for f in DeliveryEvent._meta.fields]
     list_select_related = ["delivery"]
     date_hierarchy = "received_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

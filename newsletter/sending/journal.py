@@ -76,10 +76,6 @@ def record_handing(delivery_id: int) -> None:
         raise
 
 
-def record_sent(delivery_id: int, esp_message_id: str, items: list[dict]) -> None:
-    _write({delivery_id: _sent_entry(esp_message_id, items)})
-
-
 # The send path defers "sent" entries to ride along with the next digest's "handing" (or the
 # flush at the chunk's end): one round trip per digest instead of two, which was a quarter of
 # a worker's time. Until then the digest reads "handing": in doubt, never resent. So a crash

@@ -15,11 +15,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils.safestring import mark_safe
 
-from config.emails import build_email, checked_headers, render_parts
+from config.emails import checked_headers, render_parts
 from newsletter.models import Delivery, Edition
 from newsletter.ranking.rank import Ranked
 from newsletter.sending.context import (
-    digest_context,
     digest_headers,
     heading,
     paper_context,
@@ -32,9 +31,6 @@ from newsletter.sending.mime import DigestEmail
 from papers.models import Paper
 from subscribers.followups import News
 from subscribers.models import Subscriber
-from subscribers.tokens import (
-    unsubscribe_urls,
-)
 
 # --- slots ------------------------------------------------------------------------------------
 # The send path renders the templates with slots where the per-reader parts go, and fills them in
@@ -243,27 +239,6 @@ def build_digest(
         connection=connection,
     )
     message.attach_alternative(html, "text/html")
-    return tagged(message, delivery)
-
-
-def build_digest_one_by_one(
-    delivery: Delivery,
-    items: list[Ranked],
-    weekly: bool,
-    connection: BaseEmailBackend | None = None,
-    news: Sequence[News] = (),
-) -> EmailMultiAlternatives:
-    """The same email rendered from the templates for this reader alone: the reference the
-    assembled path is tested against, and the benchmark's naive baseline."""
-    context = digest_context(delivery, items, weekly, news)
-    _, one_click = unsubscribe_urls(delivery.subscriber)
-    message = build_email(
-        "digest",
-        {**context, "end_mark": ""},
-        [delivery.subscriber.email],
-        headers=digest_headers(delivery, one_click),
-        connection=connection,
-    )
     return tagged(message, delivery)
 
 

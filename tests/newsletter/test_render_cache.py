@@ -8,10 +8,11 @@ from email import message_from_bytes, policy
 import pytest
 from bs4 import BeautifulSoup
 
+from benchmarks.naive import build_digest_one_by_one
 from newsletter.models import Delivery
 from newsletter.ranking.rank import Ranked
 from newsletter.sending import render
-from newsletter.sending.render import build_digest, build_digest_one_by_one, digest_layout
+from newsletter.sending.render import build_digest, digest_layout
 from subscribers.followups import News
 from tests.newsletter.personas import a_day_of_papers, alice, paper, reader, released_edition, video
 

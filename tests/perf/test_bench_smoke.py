@@ -8,7 +8,7 @@ import socket
 import pytest
 from django.core.management import call_command
 
-from benchmarks.digests import BENCH_DOMAIN
+from benchmarks.data import BENCH_DOMAIN
 from newsletter.models import Delivery
 from subscribers.models import Subscriber
 from tests.services import require_postgres, require_program, require_redis

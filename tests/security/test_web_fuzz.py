@@ -197,7 +197,7 @@ def test_query_strings_never_break_a_page(client, path, query):
 )
 def test_the_feedback_page_never_fails(client, reader, vote, query):
     paper = Paper.objects.first() or a_day_of_papers()["video"]
-    url = tokens.feedback_url(reader, paper.pk, 1).split("://", 1)[1].split("/", 1)[1]
+    url = tokens.feedback_urls(reader, paper.pk)[0].split("://", 1)[1].split("/", 1)[1]
     assert_not_500(client.get("/" + url, query))
     assert_not_500(client.post("/" + url.split("?")[0], form_data({}, {"vote": vote})))
 

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from benchmarks import digests as bench
+from benchmarks.data import purge
 
 
 class Command(BaseCommand):
@@ -40,5 +41,5 @@ class Command(BaseCommand):
             log=lambda line: self.stdout.write(line),
         )
         if not options["keep"]:
-            bench.purge()
+            purge()
         self.stdout.write(bench.as_json(result))

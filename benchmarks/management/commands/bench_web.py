@@ -8,6 +8,7 @@ from django.db import connection
 
 from benchmarks import digests as bench
 from benchmarks import web as bench_web
+from benchmarks.data import purge
 
 
 class Command(BaseCommand):
@@ -37,7 +38,7 @@ class Command(BaseCommand):
         except RuntimeError as error:
             raise CommandError(str(error)) from error
         finally:
-            bench.purge()
+            purge()
             bench_web.drop_queued_mail()
         for name in ("signup", "unsubscribe"):
             p = result[name]
