@@ -14,7 +14,7 @@ if _worker and os.path.basename(os.environ["VAR_DIR"]) != _worker:
     os.environ["VAR_DIR"] = os.path.join(os.environ["VAR_DIR"], _worker)
     os.makedirs(os.environ["VAR_DIR"], exist_ok=True)
 
-from config.settings import *  # noqa: F403
+from config.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Templates use {% static %}; the manifest only exists after collectstatic.

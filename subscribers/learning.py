@@ -1,17 +1,21 @@
 """Learning a reader's taste from their votes.
 
-A logistic regression over which word stems a paper's title, abstract and AI keywords contain
-(scikit-learn, trained in a task after votes, never in the send path). The model is kept as a
-weight per stem, so scoring a paper while sending is a sum of dictionary look-ups, and its say
-in the ranking grows with the number of votes (see `influence`).
+A logistic regression over which word stems a paper's title, abstract and AI keywords contain,
+trained in a task after votes, never in the send path. The model is kept as a weight per stem,
+so scoring a paper while sending is a sum of dictionary look-ups, and its say in the ranking
+grows with the number of votes (see `influence`).
+
+It is fitted with numpy alone (`fit_logistic`), not scikit-learn: the workers that send digests
+also run this task, and importing scikit-learn cost each of them about 90 MB (issue 7's limit is
+250 MB). A reader has at most a few hundred documents, so the fit works in their space (n x n)
+and takes a handful of Newton steps; tests check it against scikit-learn's LogisticRegression.
 """
 
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sklearn.feature_extraction import DictVectorizer
-from sklearn.linear_model import LogisticRegression
+import numpy as np
 
 from papers.matching import stems_of
 
@@ -65,14 +69,44 @@ def train(
     labels = [1] * len(positives) + [0] * len(negatives)
     sample_weight = [1.0] * len(liked) + [WEAK_POSITIVE_WEIGHT] * len(weak_positives)
     sample_weight += [1.0 if disliked else 0.5] * len(negatives)
-    vectorizer = DictVectorizer()
-    features = vectorizer.fit_transform([dict.fromkeys(doc, 1) for doc in docs])
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=500)
-    model.fit(features, labels, sample_weight=sample_weight)
-    names = vectorizer.get_feature_names_out()
-    ranked = sorted(zip(names, model.coef_[0], strict=True), key=lambda pair: -abs(pair[1]))[:MAX_STEMS]
+    names = sorted(set().union(*docs))
+    column = {name: j for j, name in enumerate(names)}
+    features = np.zeros((len(docs), len(names)))
+    for i, doc in enumerate(docs):
+        features[i, [column[stem] for stem in doc]] = 1.0
+    coef, intercept = fit_logistic(features, np.array(labels), np.array(sample_weight))
+    ranked = sorted(zip(names, coef, strict=True), key=lambda pair: -abs(pair[1]))[:MAX_STEMS]
     weights = {str(name): round(float(weight), 4) for name, weight in ranked if weight}
-    return Learned(weights, float(model.intercept_[0]), len(liked) + len(disliked))
+    return Learned(weights, intercept, len(liked) + len(disliked))
+
+
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, c: float = 1.0, steps: int = 50
+) -> tuple[np.ndarray, float]:
+    """scikit-learn's LogisticRegression(C=c, class_weight="balanced") fit: the weighted log-loss
+    plus |w|^2 / 2c, intercept not penalised. The weights lie in the span of the documents,
+    w = x.T @ a, so Newton's method runs on (a, b): n + 1 unknowns however many stems there are."""
+    n = len(y)
+    # "balanced" as scikit-learn weighs it: each class counts half, by its summed sample weights.
+    total, positive = sample_weight.sum(), sample_weight[y == 1].sum()
+    s = sample_weight * np.where(y == 1, total / (2 * positive), total / (2 * (total - positive)))
+    kernel = x @ x.T
+    a, b = np.zeros(n), 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-np.clip(kernel @ a + b, -30, 30)))
+        r = s * (p - y)
+        w = np.maximum(s * p * (1 - p), 1e-12)
+        # The gradient divided by the kernel on the left: (r + a/c) for a, sum(r) for b.
+        system = np.zeros((n + 1, n + 1))
+        system[:n, :n] = w[:, None] * kernel + np.eye(n) / c
+        system[:n, n] = w
+        system[n, :n] = w @ kernel
+        system[n, n] = w.sum()
+        step = np.linalg.solve(system, -np.append(r + a / c, r.sum()))
+        a, b = a + step[:n], b + step[n]
+        if np.abs(step).max() < 1e-8:
+            break
+    return x.T @ a, float(b)
 
 
 def closest_example(learned: Learned, stems: frozenset[str]) -> str | None:
