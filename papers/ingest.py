@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from papers.classifier.store import classify
 from papers.models import Paper, PaperListing, ScrapeRun
 from papers.normalize import ScrapedPaper
 from papers.sources.hf import Listing, ScrapeFailed, fetch_listing, page_path
@@ -106,6 +107,8 @@ def store_listing(listing: Listing, observed_at: datetime) -> StoreCounts:
             [PaperListing(paper_id=ids[a], listed_on=day) for a in scraped if a not in already_listed],
             ignore_conflicts=True,
         )
+        # Topics are decided here, once per sighting, never while sending.
+        classify(Paper.objects.filter(pk__in=ids.values()))
     return counts
 
 

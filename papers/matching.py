@@ -43,6 +43,11 @@ def _stems(text: str) -> list[str]:
     return [_stem(token) for token in _TOKEN.findall(text.lower())]
 
 
+def words_and_stems(text: str) -> list[tuple[str, str]]:
+    """Each word of `text` as written (lower-cased) with its stem, in order."""
+    return [(token, _stem(token)) for token in _TOKEN.findall(text.lower())]
+
+
 def stems_of(text: str) -> list[str]:
     """The stemmed, lower-case words of `text`, as matching sees them."""
     return _stems(text)

@@ -22,6 +22,15 @@ class Paper(models.Model):
     ai_keywords = models.JSONField(default=list, blank=True)
     submitted_by = models.CharField(max_length=200, blank=True)
     first_listed_on = models.DateField(db_index=True)
+    # The topic classifier's verdict (papers.classifier), written when the paper is stored or
+    # re-scraped and after a retrain: a probability per topic slug, the slugs it is in, and the
+    # paper's words that weighed most for each of those. Empty until classified.
+    topic_scores = models.JSONField(default=dict, blank=True)
+    topics = models.JSONField(default=list, blank=True)
+    topic_evidence = models.JSONField(default=dict, blank=True)
+    topic_model = models.ForeignKey(
+        "TopicModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -116,3 +125,47 @@ class ScrapeAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.day}"
+
+
+class TopicModelVersion(models.Model):
+    """A topic model trained on this install (the shipped labels plus curators' marks). The newest
+    finished one is used; with none, the model shipped with Paperboy. Kept in the database so that
+    every worker, on any machine, scores papers with the same model."""
+
+    class Status(models.TextChoices):
+        TRAINING = "training", "Training"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.TRAINING)
+    progress = models.CharField(max_length=200, blank=True)
+    data = models.BinaryField(blank=True, default=b"")
+    info = models.JSONField(default=dict, blank=True, help_text="Held-out figures per topic.")
+    marks = models.PositiveIntegerField(default=0, help_text="Curators' marks it learned from.")
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = "topic model"
+
+    def __str__(self) -> str:
+        return f"Topic model {self.pk} ({self.get_status_display().lower()})"
+
+
+class TopicMark(models.Model):
+    """A curator's judgement: this paper is (or is not) about this topic. The next training
+    learns from it; it outweighs the shipped label of the same paper."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="topic_marks")
+    topic = models.SlugField(max_length=64, help_text="The topic's slug.")
+    is_in = models.BooleanField()
+    marked_by = models.CharField(max_length=150, blank=True)
+    marked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["paper", "topic"], name="unique_topic_mark")]
+        ordering = ["-marked_at"]
+
+    def __str__(self) -> str:
+        return f"{self.paper.arxiv_id} {'in' if self.is_in else 'not in'} {self.topic}"

@@ -15,8 +15,9 @@ from config.admin import ModelAdmin
 from newsletter.models import Edition
 from newsletter.sending.editions import refresh_scores
 from papers.admin import URL_FIELDS
-from papers.matching import matches_by_paper
+from papers.classifier.store import SCORED_FIELDS
 from papers.models import Paper, PaperListing
+from papers.scores import topics_of
 from subscribers.models import Topic
 
 UPVOTE_RANGES = [("0-9", "fewer than 10", 0, 9), ("10-49", "10 to 49", 10, 49)]
@@ -24,15 +25,15 @@ UPVOTE_RANGES += [("50-99", "50 to 99", 50, 99), ("100+", "100 or more", 100, No
 
 
 def matched_topics(papers: list[Paper], topics: list[Topic]) -> dict[int, list[str]]:
-    """Names of the topics each paper matches, by paper id."""
-    matched = matches_by_paper(papers, {t.name: t.matcher() for t in topics})
-    return {paper.pk: list(names) for paper, names in matched}
+    """Names of the topics each paper is in (the classifier's verdict, or a new topic's terms)."""
+    names = {str(t.pk): t.name for t in topics}
+    return {paper.pk: [names[key] for key in found] for paper, found in topics_of(papers, topics)}
 
 
-def papers_matching(topic: Topic, queryset: QuerySet[Paper]) -> QuerySet[Paper]:
-    rows = queryset.values("pk", "title", "abstract", "ai_keywords").order_by().iterator(chunk_size=2000)
-    matched = matches_by_paper(rows, {topic.slug: topic.matcher()})
-    return queryset.filter(pk__in=[row["pk"] for row, found in matched if found])
+def papers_in(topic: Topic, queryset: QuerySet[Paper]) -> QuerySet[Paper]:
+    papers = queryset.order_by().only("pk", "title", "abstract", "ai_keywords", *SCORED_FIELDS)
+    chosen = [paper.pk for paper, found in topics_of(list(papers), [topic]) if found]
+    return queryset.filter(pk__in=chosen)
 
 
 def editions_for(papers: QuerySet[Paper], chosen: Edition | None) -> dict[Edition, list[Paper]]:
@@ -65,7 +66,7 @@ class UpvoteFilter(admin.SimpleListFilter):
 
 
 class TopicFilter(admin.SimpleListFilter):
-    title = "matched topic"
+    title = "topic"
     parameter_name = "topic"
 
     def lookups(self, request, model_admin):
@@ -73,7 +74,7 @@ class TopicFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         topic = Topic.objects.filter(slug=self.value()).first() if self.value() else None
-        return papers_matching(topic, queryset) if topic else queryset
+        return papers_in(topic, queryset) if topic else queryset
 
 
 class PaperActionForm(ActionForm):
@@ -107,17 +108,17 @@ class PaperListingInline(admin.TabularInline):
 
 @admin.register(Paper)
 class PaperAdmin(ModelAdmin):
-    list_display = ["arxiv_id", "title", "first_listed_on", "upvotes", "num_comments", "topics", "links"]
+    list_display = ["arxiv_id", "title", "first_listed_on", "upvotes", "num_comments", "in_topics", "links"]
     list_filter = [("listings__listed_on", admin.DateFieldListFilter), UpvoteFilter, TopicFilter]
     search_fields = ["=arxiv_id", "title", "abstract", "authors", "submitted_by"]
     date_hierarchy = "first_listed_on"
-    readonly_fields = ["counts_observed_at", "created_at", "updated_at", "links", "topics"]
+    readonly_fields = ["counts_observed_at", "created_at", "updated_at", "links", "in_topics"]
     inlines = [PaperListingInline]
     formfield_overrides = URL_FIELDS
     action_form = PaperActionForm
     actions = ["add_to_picks", "hide_from_editions", "show_in_editions"]
     fieldsets = [
-        (None, {"fields": ["arxiv_id", "title", "authors", "first_listed_on", "links", "topics"]}),
+        (None, {"fields": ["arxiv_id", "title", "authors", "first_listed_on", "links", "in_topics"]}),
         (
             "Shown in digests",
             {
@@ -148,8 +149,8 @@ class PaperAdmin(ModelAdmin):
             field.label = "Summary shown"
         return field
 
-    @admin.display(description="matched topics")
-    def topics(self, paper: Paper) -> str:
+    @admin.display(description="topics")
+    def in_topics(self, paper: Paper) -> str:
         names = getattr(paper, "matched", None)
         if names is None:
             names = matched_topics([paper], list(Topic.objects.filter(active=True)))[paper.pk]

@@ -64,6 +64,8 @@ class Ranked:
     paper: Paper
     score: float
     reasons: tuple[str, ...]
+    # Picked because it is trending, not for the reader: shown apart, after their own picks.
+    trending: bool = False
 
 
 def profile_of(subscriber: Subscriber, topics: Iterable, learned: Learned | None = None) -> Profile:
@@ -190,6 +192,6 @@ def trending(candidates: list[Candidate], exclude: set[int], slots: int) -> list
         key=lambda c: (-c.paper.upvotes, c.paper.arxiv_id),
     )
     return [
-        Ranked(c.paper, c.popularity, (f"trending: {c.paper.upvotes} upvotes",))
+        Ranked(c.paper, c.popularity, (f"trending: {c.paper.upvotes} upvotes",), trending=True)
         for c in ranked[: max(0, min(TRENDING_COUNT, slots))]
     ]

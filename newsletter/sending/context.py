@@ -59,10 +59,20 @@ def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def digest_subject(items: list[Ranked], weekly: bool) -> str:
-    count = len(items)
-    lead = f"{count} paper{'s' if count != 1 else ''} {'this week' if weekly else 'today'}: "
-    return truncate(lead + " ".join(items[0].paper.title.split()), SUBJECT_MAX)
+def own_and_trending(items: list[Ranked]) -> tuple[list[Ranked], list[Ranked]]:
+    """The reader's own picks, then the trending ones shown apart after them."""
+    return [i for i in items if not i.trending], [i for i in items if i.trending]
+
+
+def count_label(count: int) -> str:
+    return f"{count} paper{'s' if count != 1 else ''}"
+
+
+def digest_subject(own: list[Ranked], trending: list[Ranked], weekly: bool) -> str:
+    """Counts and names the reader's own picks; a digest of trending papers only says so."""
+    when = "this week" if weekly else "today"
+    lead = f"{count_label(len(own))} {when}: " if own else f"Trending {when}: "
+    return truncate(lead + " ".join((own or trending)[0].paper.title.split()), SUBJECT_MAX)
 
 
 def paper_context(item: Ranked, number: int | str = 1) -> dict:
@@ -76,27 +86,44 @@ def paper_context(item: Ranked, number: int | str = 1) -> dict:
     }
 
 
-def count_label(count: int) -> str:
-    return f"{count} paper{'s' if count != 1 else ''}"
+def number_of(position: int, item: Ranked) -> str:
+    """What stands before a paper's title in the text part: its rank among the reader's own
+    picks ("2. "), or a dash for a trending one, which is not ranked among them."""
+    return "- " if item.trending else f"{position}. "
 
 
 def heading(items: list[Ranked], weekly: bool) -> dict[str, str]:
-    """The subject, preheader and paper count of a digest of these items."""
-    titles = [" ".join(i.paper.title.split()) for i in items[1:3]]
+    """The subject, preheader and opening line of a digest of these items: the reader's own
+    picks first, trending ones after."""
+    own, trending = own_and_trending(items)
+
+    def title(item: Ranked) -> str:
+        return " ".join(item.paper.title.split())
+
+    more = [title(i) for i in own[1:3]]
+    more += [f"trending: {title(i)}" for i in (trending if own else trending[1:])][: 2 - len(more)]
+    when = "this week" if weekly else "today"
+    if own:
+        lede = f"{count_label(len(own))} from the Hugging Face Daily Papers, picked for your topics"
+        lede += f", and {len(trending)} trending {when}." if trending else "."
+    else:
+        lede = f"Nothing on your topics {when}; the {count_label(len(trending))} trending most."
     return {
-        "subject": digest_subject(items, weekly),
-        "preheader": truncate("Also: " + "; ".join(titles), 140) if titles else "Picked for your topics.",
-        "count_label": count_label(len(items)),
+        "subject": digest_subject(own, trending, weekly),
+        "preheader": truncate("Also: " + "; ".join(more), 140) if more else "Picked for your topics.",
+        "lede": lede,
     }
 
 
 def shared_context(edition: Edition, items: list[Ranked], weekly: bool, news: Sequence[News] = ()) -> dict:
     """What every reader of these items gets alike (feedback links are slots: see shared_digest)."""
+    own, trending = own_and_trending(items)
     return {
         **heading(items, weekly),
         "edition": edition,
         "weekly": weekly,
-        "items": [paper_context(item, n) for n, item in enumerate(items, 1)],
+        "items": [paper_context(item, number_of(n, item)) for n, item in enumerate(own, 1)],
+        "trending": [paper_context(item, number_of(0, item)) for item in trending],
         "news": list(news),
     }
 
@@ -138,7 +165,7 @@ def personal_values(delivery: Delivery, links: Links) -> dict[str, str]:
 
 
 def with_feedback(context: dict, links: Callable[[str], str]) -> dict:
-    for item in context["items"]:
+    for item in [*context["items"], *context["trending"]]:
         pk = item["paper"].pk
         item["more_url"], item["less_url"] = links(f"more{pk}"), links(f"less{pk}")
     return context

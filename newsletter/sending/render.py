@@ -21,6 +21,8 @@ from newsletter.ranking.rank import Ranked
 from newsletter.sending.context import (
     digest_headers,
     heading,
+    number_of,
+    own_and_trending,
     paper_context,
     personal_values,
     reader_links,
@@ -101,16 +103,20 @@ def _cached(cache: OrderedDict, key: tuple, make: Callable[[], Any]) -> Any:
 class Layout:
     head: Slotted
     blocks: dict[int, Slotted]
+    trending_heading: Slotted
     tail: Slotted
 
     @classmethod
     def split(cls, text: str, paper_ids: list[int]) -> "Layout":
-        head, *blocks, tail = text.split(_BLOCK_MARK)
-        return cls(Slotted(head), dict(zip(paper_ids, map(Slotted, blocks), strict=True)), Slotted(tail))
+        head, *blocks, trending_heading, tail = text.split(_BLOCK_MARK)
+        papers = dict(zip(paper_ids, map(Slotted, blocks), strict=True))
+        return cls(Slotted(head), papers, Slotted(trending_heading), Slotted(tail))
 
-    def assemble(self, paper_ids: list[int], values: Mapping[str, str]) -> str:
-        blocks = [self.blocks[pk].fill(values) for pk in paper_ids]
-        return self.head.fill(values) + "".join(blocks) + self.tail.fill(values)
+    def assemble(self, own: list[int], trending: list[int], values: Mapping[str, str]) -> str:
+        parts = [self.head.fill(values), *(self.blocks[pk].fill(values) for pk in own)]
+        if trending:
+            parts += [self.trending_heading.fill(values), *(self.blocks[pk].fill(values) for pk in trending)]
+        return "".join(parts) + self.tail.fill(values)
 
 
 @dataclass(frozen=True)
@@ -141,10 +147,13 @@ def render_layout(edition: Edition, weekly: bool, papers: Sequence[Paper]) -> Di
     context = {
         "subject": slot("subject"),
         "preheader": slot("preheader"),
-        "count_label": slot("count_label"),
+        "lede": slot("lede"),
         "edition": edition,
         "weekly": weekly,
         "items": items,
+        "trending": [],
+        "layout": True,  # the trending section's heading, once, as a block of its own
+        "section_mark": mark,
         "news": [],
         "end_mark": mark,
         "subscriber": SimpleNamespace(email=slot("email")),
@@ -158,9 +167,10 @@ def render_layout(edition: Edition, weekly: bool, papers: Sequence[Paper]) -> Di
 def digest_values(items: list[Ranked], weekly: bool, personal: dict[str, str]) -> dict:
     """Every slot of one reader's digest, as plain text."""
     values = heading(items, weekly)
-    for n, item in enumerate(items, 1):
+    own, trending = own_and_trending(items)
+    for n, item in enumerate([*own, *trending], 1):
         pk = item.paper.pk
-        values[f"why{pk}"], values[f"n{pk}"] = "; ".join(item.reasons), str(n)
+        values[f"why{pk}"], values[f"n{pk}"] = "; ".join(item.reasons), number_of(n, item)
     return {**values, **personal}
 
 
@@ -189,6 +199,7 @@ def shared_digest(
         context = {
             **with_feedback(shared_context(edition, items, weekly, news), slot),
             "end_mark": "",
+            "section_mark": "",
             "subscriber": SimpleNamespace(email=slot("email")),
             **{name: slot(name) for name in ("manage_url", "unsubscribe_url", "view_url")},
         }
@@ -226,10 +237,10 @@ def build_digest(
         if layout is None or not layout.covers(items):
             layout = digest_layout(edition, weekly, [i.paper for i in items])
         values = digest_values(items, weekly, personal)
-        ids = [i.paper.pk for i in items]
+        own, trending = ([i.paper.pk for i in part] for part in own_and_trending(items))
         subject = values["subject"]
-        text = layout.text.assemble(ids, values)
-        html = layout.html.assemble(ids, {k: html_escape(v) for k, v in values.items()})
+        text = layout.text.assemble(own, trending, values)
+        html = layout.html.assemble(own, trending, {k: html_escape(v) for k, v in values.items()})
     message = DigestEmail(
         subject=subject,
         body=text,

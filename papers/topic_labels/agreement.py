@@ -1,31 +1,15 @@
 """Agreement between the two independent readings of the labelled set (Cohen's kappa per topic).
 
 `python -m papers.topic_labels.agreement` prints one line per topic and a summary; it reads only
-the files beside it (readings/batch-NN.reader-{1,2}.jsonl), so it runs without Django.
+the files beside it (readings/batch-NN.reader-{1,2}.jsonl) and needs no database.
 """
 
 import json
 from pathlib import Path
 
+from papers.topic_labels import TOPICS as SLUGS
+
 HERE = Path(__file__).parent
-SLUGS = [
-    "llms",
-    "reasoning",
-    "agents",
-    "code",
-    "multimodal",
-    "image-generation",
-    "video",
-    "3d-vision",
-    "speech-audio",
-    "robotics",
-    "reinforcement-learning",
-    "efficiency",
-    "safety",
-    "benchmarks",
-    "datasets",
-    "science-health",
-]
 
 
 def read(pattern: str) -> dict[str, set[str]]:

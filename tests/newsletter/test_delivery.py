@@ -84,7 +84,12 @@ def test_weekly_readers_get_theirs_on_their_weekday_only(smtp_server):
     released_edition(at=RELEASED)  # Wednesday 20:00 UTC = Thursday 05:00 Tokyo
     tick(utc(2026, 3, 4, 22, 5))  # Thursday 07:05 in Tokyo
     assert [m["To"] for m in smtp_server.messages] == [c.email]
-    assert smtp_server.messages[0]["Subject"].startswith("4 papers this week:")
+    # Her own pick (an author she follows) is counted and named; the trending ones come after it.
+    message = smtp_server.messages[0]
+    assert message["Subject"] == "1 paper this week: World Models"
+    text = message.get_body(("plain",)).get_content()
+    own, section = text.index("1. World Models"), text.index("Also trending this week")
+    assert own < section < text.index("- Scaling Laws")
 
 
 def test_paused_pending_and_unsubscribed_readers_get_nothing(smtp_server):

@@ -11,6 +11,7 @@ from tests.services import require
 ARCHIVE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "hf" / "daily-papers-archive.jsonl.gz"
 
 
+@pytest.mark.django_db  # the topic model in use is looked up there
 def test_learned_ranking_beats_topic_matching_after_a_few_days_of_votes(capsys):
     require(ARCHIVE.exists(), f"needs the listing archive at {ARCHIVE}")
     call_command(

@@ -63,7 +63,8 @@ def test_digests_assembled_from_one_render_match_the_templates_reader_by_reader(
         subscriber = reader(f"r{n}-{emails[n % 3]}", [video()])
         chosen = rng.sample(papers, rng.randint(1, len(papers)))
         reasons = [rng.choice(["matches: Video (text-to-video)", f"your keywords: {HOSTILE}", "trending"])]
-        items = [Ranked(p, 1.0, tuple(reasons * rng.randint(1, 2))) for p in chosen]
+        # Some trending picks among them: the digest shows those apart, after the reader's own.
+        items = [Ranked(p, 1.0, tuple(reasons * rng.randint(1, 2)), rng.random() < 0.3) for p in chosen]
         delivery = Delivery.objects.create(subscriber=subscriber, edition=edition)
         got = parts(build_digest(delivery, items, weekly=False, layout=layout))
         expected = parts(build_digest_one_by_one(delivery, items, weekly=False))
@@ -87,6 +88,7 @@ def test_weekly_digests_and_readers_with_news_match_the_templates(day):
     subscriber = reader("weekly@example.test", [video()], frequency="weekly", weekday=weekday)
     delivery = Delivery.objects.create(subscriber=subscriber, edition=edition)
     items = [Ranked(p, 1.0, ("editor's pick",)) for p in papers[:3]]
+    items += [Ranked(papers[3], 0.5, ("trending: 9 upvotes",), trending=True)]
     news = [News(papers[4], f"code released {HOSTILE}")]
     for weekly, with_news in [(True, ()), (True, news), (False, news)]:
         got = parts(build_digest(delivery, items, weekly=weekly, news=with_news))

@@ -14,7 +14,7 @@ from tests.services import wait_for
 
 API_DAYS = {"2024-05-27": 13, "2025-03-05": 12, "2025-06-02": 20, "2026-01-05": 11, "2026-06-12": 30}
 FIELDS = [
-    f.name
+    f.attname
     for f in Paper._meta.fields
     if f.name not in ("upvotes", "num_comments", "counts_observed_at", "updated_at")
 ]

@@ -1,0 +1,41 @@
+"""What the topic classifier reads of a paper: its title (twice: a title says the most), abstract
+and AI keywords, as word stems and pairs of stems, each with the words as the paper wrote them
+(the "why" line quotes those, never a stem)."""
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from papers.matching import words_and_stems
+
+
+@dataclass(frozen=True)
+class Document:
+    features: Counter = field(default_factory=Counter)  # stem or "stem stem" -> count
+    surface: dict[str, str] = field(default_factory=dict)  # feature -> its first words as written
+
+
+def document(title: str, abstract: str = "", ai_keywords: Iterable[str] = ()) -> Document:
+    doc = Document()
+    for part, times in ((title, 2), (abstract, 1), *((str(k), 1) for k in ai_keywords)):
+        _add(doc, part, times)
+    return doc
+
+
+def document_of(paper: object) -> Document:
+    """A Paper, or a dict with title, abstract (or summary) and ai_keywords."""
+    if isinstance(paper, dict):
+        abstract = paper.get("abstract") or paper.get("summary") or ""
+        return document(paper.get("title") or "", abstract, paper.get("ai_keywords") or ())
+    return document(paper.title, paper.abstract, paper.ai_keywords or ())
+
+
+def _add(doc: Document, text: str, times: int) -> None:
+    pairs = words_and_stems(text)
+    for i, (word, stem) in enumerate(pairs):
+        doc.features[stem] += times
+        doc.surface.setdefault(stem, word)
+        if i + 1 < len(pairs):
+            bigram = f"{stem} {pairs[i + 1][1]}"
+            doc.features[bigram] += times
+            doc.surface.setdefault(bigram, f"{word} {pairs[i + 1][0]}")
