@@ -1,9 +1,14 @@
 """Celery tasks of the paper store: thin wrappers that pick the day, retry and alert."""
 
+import os
+import subprocess
+import sys
 from datetime import date, timedelta
+from urllib.parse import quote
 
 from celery import shared_task
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from papers.alerts import alert_failed_run, check_empty_weekday
@@ -48,3 +53,25 @@ def refresh_recent_days_task(days: int | None = None) -> None:
 @shared_task(name="papers.tasks.check_empty_weekday_task", ignore_result=True)
 def check_empty_weekday_task() -> None:
     check_empty_weekday()
+
+
+@shared_task(name="papers.tasks.train_topics_task", ignore_result=True, acks_late=True)
+def train_topics_task(version_id: int) -> None:
+    """Train a topic model into the given row (the console shows its progress). In a process of
+    its own: scikit-learn is loaded there, never into this worker, which sends digests too."""
+    manage = settings.BASE_DIR / "manage.py"
+    command = [sys.executable, str(manage), "train_topics", "--into", str(version_id)]
+    # The child uses this worker's database, whatever the environment says (tests use another).
+    env = {**os.environ, "DATABASE_URL": database_url()}
+    subprocess.run(command, check=True, env=env, timeout=settings.CELERY_TASK_SOFT_TIME_LIMIT)  # noqa: S603
+
+
+def database_url() -> str:
+    """The database this process is connected to, as a DATABASE_URL."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    user = quote(db["USER"] or "", safe="")
+    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
+    host, port = db["HOST"] or "localhost", db["PORT"] or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{quote(db['NAME'], safe='')}"

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from config.admin import ModelAdmin, ModelMultipleChoiceField
+from papers.classifier.store import held_out_figures
 from papers.matching import compile_matcher, matches_by_paper
 from papers.models import Paper
 from subscribers import limits, status
@@ -46,12 +47,12 @@ def render_matches(include: str, exclude: str) -> str:
 
 @admin.register(Topic)
 class TopicAdmin(ModelAdmin):
-    list_display = ["name", "slug", "active", "order", "reader_count"]
+    list_display = ["name", "slug", "active", "order", "reader_count", "classifier"]
     list_editable = ["active", "order"]
     list_filter = ["active"]
     search_fields = ["name", "slug", "include_terms"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["recent_papers"]
+    readonly_fields = ["classifier", "recent_papers"]
 
     class Media:
         js = ["admin/topic_matches.js"]
@@ -69,6 +70,13 @@ class TopicAdmin(ModelAdmin):
             field.help_text = ""
             field.widget.attrs["aria-label"] = capfirst(Topic._meta.get_field(name).verbose_name)
         return formset
+
+    @admin.display(description="classifier: held-out precision, recall")
+    def classifier(self, topic: Topic) -> str:
+        figures = held_out_figures().get(topic.slug)
+        if figures is None:
+            return "not trained: matches by its terms (mark papers in and out of it, then retrain)"
+        return f"precision {figures['precision']:.2f}, recall {figures['recall']:.2f}"
 
     @admin.display(description="subscribers", ordering="readers")
     def reader_count(self, topic: Topic) -> int:

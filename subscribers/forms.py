@@ -14,6 +14,7 @@ from django.utils import timezone
 from subscribers.models import WEEKDAYS, Frequency, Topic, validate_single_line
 
 _FORM_SALT = "paperboy.subscribers.form-started"
+TRENDING_LABEL = "Also send the day's top trending papers, in a short section after yours"
 
 
 @cache
@@ -110,6 +111,8 @@ class SignupForm(SingleLineMixin, BotTrapMixin):
     )
     delivery_hour = forms.TypedChoiceField(choices=HOUR_CHOICES, coerce=int, initial=7, label="Delivery time")
     time_zone = TimeZoneField(label="Time zone")
+    # Off unless asked: a reader who picks topics expects papers on them (issue 14).
+    include_trending = forms.BooleanField(required=False, initial=False, label=TRENDING_LABEL)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -150,7 +153,7 @@ class PreferencesForm(SingleLineMixin, forms.Form):
     min_upvotes = forms.IntegerField(
         min_value=0, max_value=100000, label="Only papers with at least this many upvotes"
     )
-    include_trending = forms.BooleanField(required=False, label="Also send the top trending papers")
+    include_trending = forms.BooleanField(required=False, label=TRENDING_LABEL)
 
     def clean_paused_until(self) -> date | None:
         until = self.cleaned_data.get("paused_until")

@@ -102,7 +102,9 @@ class Subscriber(models.Model):
         default=10, validators=[MinValueValidator(1), MaxValueValidator(50)]
     )
     min_upvotes = models.PositiveIntegerField(default=0)
-    include_trending = models.BooleanField(default=True, help_text="Also send the top trending papers.")
+    include_trending = models.BooleanField(
+        default=False, help_text="Also send the top trending papers, in a section after the reader's own."
+    )
 
     # Consent: what the reader agreed to, when and from where.
     consent_at = models.DateTimeField(null=True, blank=True)

@@ -40,6 +40,7 @@ class SignupChoices:
     weekday: int = 0
     delivery_hour: int = 7
     time_zone: str = "UTC"
+    include_trending: bool = False
 
 
 def _enqueue(subscriber_id: int, kind: str) -> None:
@@ -93,6 +94,7 @@ def _sign_up(choices: SignupChoices, consent: Consent) -> str:
     subscriber.weekday = choices.weekday
     subscriber.delivery_hour = choices.delivery_hour
     subscriber.time_zone = choices.time_zone
+    subscriber.include_trending = choices.include_trending
     subscriber.confirm_nonce = subscriber.confirm_nonce or secrets.token_hex(16)
     _record_consent(subscriber, consent)
     subscriber.save()

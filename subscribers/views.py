@@ -78,6 +78,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         weekday=form.cleaned_data["weekday"],
         delivery_hour=form.cleaned_data["delivery_hour"],
         time_zone=form.cleaned_data["time_zone"],
+        include_trending=form.cleaned_data["include_trending"],
     )
     services.sign_up(choices, _consent(request))
     return redirect("subscribers:check-inbox")

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -15,7 +16,7 @@ from config.admin import ModelAdmin
 from newsletter.models import Edition
 from newsletter.sending.editions import refresh_scores
 from papers.admin import URL_FIELDS
-from papers.classifier.store import SCORED_FIELDS
+from papers.classifier.store import SCORED_FIELDS, mark
 from papers.models import Paper, PaperListing
 from papers.scores import topics_of
 from subscribers.models import Topic
@@ -84,6 +85,9 @@ class PaperActionForm(ActionForm):
         empty_label="the papers' own editions",
         label="Edition",
     )
+    topic = forms.ModelChoiceField(
+        queryset=Topic.objects.filter(active=True), required=False, empty_label="(a topic)", label="Topic"
+    )
 
 
 class PaperChangeList(ChangeList):
@@ -116,7 +120,7 @@ class PaperAdmin(ModelAdmin):
     inlines = [PaperListingInline]
     formfield_overrides = URL_FIELDS
     action_form = PaperActionForm
-    actions = ["add_to_picks", "hide_from_editions", "show_in_editions"]
+    actions = ["add_to_picks", "hide_from_editions", "show_in_editions", "mark_in_topic", "mark_not_in_topic"]
     fieldsets = [
         (None, {"fields": ["arxiv_id", "title", "authors", "first_listed_on", "links", "in_topics"]}),
         (
@@ -166,12 +170,16 @@ class PaperAdmin(ModelAdmin):
             paper.hf_url,
         )
 
-    def _chosen_edition(self, request: HttpRequest) -> Edition | None:
-        form = PaperActionForm(request.POST)
-        return form.cleaned_data["edition"] if form.is_valid() else None
+    def _chosen(self, request: HttpRequest, name: str) -> Edition | Topic | None:
+        """The edition or topic picked beside the action. Only that field is checked: the form's
+        `action` field gets its choices from the admin, so a whole-form check always failed."""
+        try:
+            return PaperActionForm.base_fields[name].clean(request.POST.get(name) or None)
+        except ValidationError:
+            return None
 
     def _curate(self, request: HttpRequest, queryset: QuerySet[Paper], field: str, add: bool) -> None:
-        targets = editions_for(queryset, self._chosen_edition(request))
+        targets = editions_for(queryset, self._chosen(request, "edition"))
         if not targets:
             self.message_user(
                 request, "None of these papers is in an edition not yet sent.", messages.WARNING
@@ -193,6 +201,34 @@ class PaperAdmin(ModelAdmin):
         self.message_user(
             request, f"{queryset.count()} paper(s) updated in edition(s) {names}.", messages.SUCCESS
         )
+
+    def _mark(self, request: HttpRequest, queryset: QuerySet[Paper], is_in: bool) -> None:
+        topic = self._chosen(request, "topic")
+        if topic is None:
+            self.message_user(request, "Choose the topic to mark the papers for.", messages.WARNING)
+            return
+        with transaction.atomic():
+            for paper in queryset:
+                mark(paper, topic.slug, is_in, request.user.get_username())
+        where = "in" if is_in else "not in"
+        self.message_user(
+            request,
+            f"{queryset.count()} paper(s) marked {where} {topic.name}: the next retrain learns from it "
+            "(Topic models, “Retrain now”).",
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description="Mark as about the chosen topic (for the next training)", permissions=["change"]
+    )
+    def mark_in_topic(self, request: HttpRequest, queryset: QuerySet[Paper]) -> None:
+        self._mark(request, queryset, is_in=True)
+
+    @admin.action(
+        description="Mark as not about the chosen topic (for the next training)", permissions=["change"]
+    )
+    def mark_not_in_topic(self, request: HttpRequest, queryset: QuerySet[Paper]) -> None:
+        self._mark(request, queryset, is_in=False)
 
     @admin.action(description="Add to the editor's picks of an edition", permissions=["change"])
     def add_to_picks(self, request: HttpRequest, queryset: QuerySet[Paper]) -> None:

@@ -17,6 +17,9 @@ class Evaluation:
     classifier: dict[str, Scores]
     baseline: dict[str, Scores]
     wrong: dict[str, list[tuple[str, bool, float]]]  # slug -> (arxiv id, labelled in, probability)
+    # A one-topic reader's daily digests: the share of their topic picks that are on the topic,
+    # and the share of each day's on-topic papers that reach them (at most max_papers a day).
+    digests: dict[str, tuple[float, float]]
 
     def macro(self, which: str, name: str) -> float:
         values = [getattr(s, name) for s in getattr(self, which).values()]
@@ -47,6 +50,7 @@ def evaluate(
     matchers: Mapping[str, Matcher],
     folds: int = FOLDS,
     progress: Callable[[str], None] = lambda _: None,
+    max_papers: int = 10,
 ) -> Evaluation:
     """`texts`: each example's title, abstract and keywords (by id), for the term matching of
     `matchers` (slug -> the topic's include/exclude terms), scored side by side."""
@@ -65,4 +69,30 @@ def evaluate(
             for i, t in zip(rows, truth, strict=True)
             if t != decided[i, k]
         ]
-    return Evaluation(classifier, baseline, wrong)
+    return Evaluation(
+        classifier, baseline, wrong, digest_figures(examples, slugs, probability, decided, max_papers)
+    )
+
+
+def digest_figures(
+    examples: Sequence[Example],
+    slugs: Sequence[str],
+    probability: np.ndarray,
+    decided: np.ndarray,
+    max_papers: int = 10,
+) -> dict[str, tuple[float, float]]:
+    """Per topic, over every listing day: (on-topic share of the picks, reach of the on-topic papers)."""
+    figures = {}
+    for k, slug in enumerate(slugs):
+        picked = on_topic = relevant = 0
+        for day in sorted({e.day for e in examples}):
+            rows = [i for i, e in enumerate(examples) if e.day == day and slug in e.labels]
+            picks = sorted((i for i in rows if decided[i, k]), key=lambda i: -probability[i, k])[:max_papers]
+            picked += len(picks)
+            on_topic += sum(examples[i].labels[slug] for i in picks)
+            relevant += sum(examples[i].labels[slug] for i in rows)
+        figures[slug] = (
+            round(on_topic / picked, 4) if picked else 0.0,
+            round(on_topic / relevant, 4) if relevant else 0.0,
+        )
+    return figures

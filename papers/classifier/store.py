@@ -72,3 +72,13 @@ def mark(paper: Paper, slug: str, is_in: bool, curator: str = "") -> TopicMark:
         paper=paper, topic=slug, defaults={"is_in": is_in, "marked_by": curator[:150]}
     )
     return found
+
+
+def held_out_figures() -> dict[str, dict]:
+    """Each trained topic's precision and recall on listing days held out from its training."""
+    return current_model()[0].info.get("held_out", {})
+
+
+def start_training() -> TopicModelVersion:
+    """A new model row, trained by a task after commit (papers.tasks.train_topics_task)."""
+    return TopicModelVersion.objects.create(progress="queued")

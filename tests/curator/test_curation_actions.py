@@ -17,7 +17,7 @@ from newsletter.sending.delivery import send_chunk
 from papers.models import Paper, ScrapeRun
 from subscribers.models import Status, Subscriber, SuppressedAddress
 from subscribers.status import address_hash, suppression_of
-from tests.newsletter.personas import a_day_of_papers, paper, reader, released_edition, topic
+from tests.newsletter.personas import DAY, a_day_of_papers, paper, reader, released_edition, topic
 from tests.subscribers.helpers import signup_data
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +82,19 @@ def test_add_to_picks_and_hide_act_on_the_chosen_or_own_edition(curator_client):
     assert list(edition.picks.all()) == [] and set(edition.hidden.all()) == {llm, sim}
     curator_client.post(PAPERS, {"action": "show_in_editions", "_selected_action": [sim.pk], "edition": ""})
     assert list(edition.hidden.all()) == [llm]
+
+
+def test_a_paper_goes_into_the_edition_chosen_beside_the_action(curator_client):
+    # The chosen edition was once ignored (the whole action form never validated) and the
+    # paper's own edition used instead: a paper of another day shows it no longer is.
+    llm = a_day_of_papers()["llm"]
+    next_day = DAY + timedelta(days=1)
+    a_day_of_papers(next_day)
+    chosen = released_edition(next_day)
+    curator_client.post(
+        PAPERS, {"action": "add_to_picks", "_selected_action": [llm.pk], "edition": chosen.pk}
+    )
+    assert list(chosen.picks.all()) == [llm]
 
 
 def test_papers_of_a_sent_edition_are_not_changed(curator_client):

@@ -13,9 +13,10 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, reverse
 from django.utils import timezone
 
+from config.celery import app as celery_app
 from config.urls import urlpatterns
 from newsletter.models import DeliveryEvent, Edition
-from papers.models import ScrapeAlert, ScrapeRun
+from papers.models import ScrapeAlert, ScrapeRun, TopicModelVersion
 from subscribers.models import SuppressedAddress
 from tests.security.site import Site
 
@@ -38,7 +39,7 @@ class AdminPage:
 
 def add_console_rows(site: Site, text: str = "") -> dict[type[Model], Model]:
     """The rows build_site does not make, so that every admin has an object to show: an ESP
-    event, a scrape run and its alert, a suppressed address, and logged changes of a paper and
+    event, a scrape run and its alert, a suppressed address, a topic model, and logged changes of a paper and
     a topic (the index's recent actions and the history pages show their names). Returns the
     row each admin's object pages are to show, by model: those carrying `text`."""
     marked = f" {text}" if text else ""
@@ -61,6 +62,8 @@ def add_console_rows(site: Site, text: str = "") -> dict[type[Model], Model]:
     )
     alert = ScrapeAlert.objects.create(kind="failed", day=site.edition.listed_on, run=run)
     suppressed = SuppressedAddress.objects.create(address_hash="a" * 64)
+    # A failed training (a ready one would be loaded as the model in use).
+    model = TopicModelVersion.objects.create(status="failed", progress=f"failed: no labels{marked}")
     topic = site.reader.topics.get()
     for changed in (site.paper, topic):
         LogEntry.objects.log_actions(
@@ -69,7 +72,7 @@ def add_console_rows(site: Site, text: str = "") -> dict[type[Model], Model]:
             action_flag=CHANGE,
             change_message=f"Changed the name{marked}.",
         )
-    rows = [site.paper, topic, site.reader, site.edition, site.delivery, event, run, alert, suppressed]
+    rows = [site.paper, topic, site.reader, site.edition, site.delivery, event, run, alert, suppressed, model]
     return {type(row): row for row in rows}
 
 
@@ -115,6 +118,17 @@ def _page(response) -> AdminPage:
     )
 
 
+def post_only(client: Client, url: str):
+    """A POST-only view's page. "Retrain now" queues its training without running it here: the
+    page is what is checked (tests/papers/test_topic_training.py trains for real)."""
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = eager and not url.endswith("/topicmodelversion/retrain/")
+    try:
+        return client.post(url, follow=True)
+    finally:
+        celery_app.conf.task_always_eager = eager
+
+
 def fetch_admin_pages(client: Client, rows: dict[type[Model], Model]) -> dict[str, AdminPage]:
     """Every admin page as a signed-in superuser gets it. A page that redirects a signed-in user
     (the login) is fetched signed out; a POST-only view (test send, hold / release) is posted to
@@ -129,7 +143,7 @@ def fetch_admin_pages(client: Client, rows: dict[type[Model], Model]) -> dict[st
         if response.status_code == 302:
             response = anonymous.get(url)
         elif response.status_code == 405:
-            response = client.post(url, follow=True)
+            response = post_only(client, url)
         pages[name] = _page(response)
     pages |= {name: _page(response) for name, response in _variants(client, rows[Edition]).items()}
     with override_settings(ADMIN_LOGIN_RATE="1/h"):

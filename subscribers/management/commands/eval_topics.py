@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from papers.classifier.evaluation import Evaluation, evaluate
 from papers.classifier.training import FOLDS, shipped_examples, shipped_texts
-from subscribers.models import Topic
+from subscribers.models import Subscriber, Topic
 
 COLUMNS = f"{'topic':24} {'P':>5} {'R':>5} {'F1':>5}   {'terms P':>7} {'R':>5} {'F1':>5}"
 
@@ -28,7 +28,10 @@ class Command(BaseCommand):
             examples = [e for e in examples if e.day in kept]
         examples = [e for e in examples if e.labels]
         judged = {slug: m for slug, m in topics.items() if any(slug in e.labels for e in examples)}
-        result = evaluate(examples, shipped_texts(), judged, folds=folds, progress=self.stderr.write)
+        max_papers = Subscriber._meta.get_field("max_papers").default
+        result = evaluate(
+            examples, shipped_texts(), judged, folds=folds, progress=self.stderr.write, max_papers=max_papers
+        )
         self.report(result, wrong)
 
     def report(self, result: Evaluation, wrong: int) -> None:
@@ -48,11 +51,19 @@ class Command(BaseCommand):
             f"{result.macro('baseline', 'precision'):7.2f} {result.macro('baseline', 'recall'):5.2f} "
             f"{result.macro('baseline', 'f1'):5.2f}"
         )
+        digests = list(result.digests.values())
+        on_topic = round(sum(share for share, _ in digests) / len(digests), 4) if digests else 0.0
+        reach = round(sum(reached for _, reached in digests) / len(digests), 4) if digests else 0.0
+        self.stdout.write(
+            f"one-topic readers' digests: {on_topic:.2f} of picks on topic, {reach:.2f} reached"
+        )
         summary = {
             "macro_precision": result.macro("classifier", "precision"),
             "macro_recall": result.macro("classifier", "recall"),
             "macro_f1": result.macro("classifier", "f1"),
             "baseline_macro_f1": result.macro("baseline", "f1"),
+            "digest_on_topic": on_topic,
+            "digest_reach": reach,
             "topics": {
                 slug: {"precision": s.precision, "recall": s.recall, "f1": s.f1}
                 for slug, s in result.classifier.items()
