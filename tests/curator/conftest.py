@@ -11,10 +11,10 @@ SECRET = "esp:s3cret-hook"
 
 
 def curators_group() -> Group:
-    """The data migration's group; a transactional test before this one may have flushed it."""
-    migration = import_module("newsletter.migrations.0004_curators_group")
+    """The data migrations' group; a transactional test before this one may have flushed it."""
     if not Group.objects.filter(name="Curators").exists():
-        migration.create_group(django_apps, None)
+        import_module("newsletter.migrations.0004_curators_group").create_group(django_apps, None)
+        import_module("newsletter.migrations.0005_curators_train_topics").grant(django_apps, None)
     return Group.objects.get(name="Curators")
 
 
