@@ -20,6 +20,7 @@ from config.admin import ModelAdmin, ModelMultipleChoiceField
 from papers.classifier.store import held_out_figures
 from papers.matching import compile_matcher, matches_by_paper
 from papers.models import Paper
+from papers.scores import topics_of
 from subscribers import limits, status
 from subscribers.imports import ImportFileError, export_rows, import_subscribers, read_addresses
 from subscribers.models import Status, Subscriber, SuppressedAddress, Topic
@@ -39,6 +40,15 @@ def recent_matches(include: str, exclude: str) -> tuple[int, int, list[Paper]]:
     return len(matching), len(papers), matching[:MATCHES_SHOWN]
 
 
+def recent_papers_in(topic: Topic) -> tuple[int, int, list[Paper]]:
+    """(in the topic, total, first papers) of the last MATCH_DAYS days, decided as digests decide:
+    the classifier for a topic it was trained on, else the topic's terms."""
+    since = timezone.localdate() - timedelta(days=MATCH_DAYS - 1)
+    papers = list(Paper.objects.filter(listings__listed_on__gte=since).distinct().order_by("-upvotes"))
+    found = [paper for paper, topics in topics_of(papers, [topic]) if topics]
+    return len(found), len(papers), found[:MATCHES_SHOWN]
+
+
 def render_matches(include: str, exclude: str) -> str:
     count, total, papers = recent_matches(include, exclude)
     context = {"count": count, "total": total, "papers": papers, "days": MATCH_DAYS}
@@ -52,7 +62,7 @@ class TopicAdmin(ModelAdmin):
     list_filter = ["active"]
     search_fields = ["name", "slug", "include_terms"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["classifier", "recent_papers"]
+    readonly_fields = ["classifier", "in_digests", "recent_papers"]
 
     class Media:
         js = ["admin/topic_matches.js"]
@@ -82,7 +92,15 @@ class TopicAdmin(ModelAdmin):
     def reader_count(self, topic: Topic) -> int:
         return topic.readers
 
-    @admin.display(description=f"papers of the last {MATCH_DAYS} days it matches")
+    @admin.display(description=f"papers of the last {MATCH_DAYS} days in it (what digests send)")
+    def in_digests(self, topic: Topic) -> str:
+        if topic.pk is None:
+            return "-"
+        count, total, papers = recent_papers_in(topic)
+        context = {"count": count, "total": total, "papers": papers, "days": MATCH_DAYS}
+        return render_to_string("admin/subscribers/topic/in_digests.html", context)
+
+    @admin.display(description=f"papers of the last {MATCH_DAYS} days its terms match")
     def recent_papers(self, topic: Topic) -> str:
         url = reverse("admin:subscribers_topic_matches")
         html = render_matches(topic.include_terms or "", topic.exclude_terms or "")

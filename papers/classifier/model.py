@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from papers.classifier.text import Document
+from papers.classifier.text import BIG_NUMBER, LEAD, Document
 
 # The words quoted in a "why" line, at most.
 EVIDENCE_WORDS = 3
@@ -96,7 +96,7 @@ def _strongest(contribution: np.ndarray, features: list[str], doc: Document) -> 
         if contribution[j] <= 0 or len(chosen) == EVIDENCE_WORDS:
             break
         words = doc.surface[features[j]]
-        if _says_little(words):
+        if _says_little(words) or features[j].lstrip(LEAD) == BIG_NUMBER:  # a count says little quoted
             continue
         if not any(_overlap(words, other) for other in chosen):
             chosen.append(words)

@@ -3,7 +3,8 @@ and AI keywords, as word stems and pairs of stems, each with the words as the pa
 (the "why" line quotes those, never a stem). The title and the abstract's first sentence count
 once more as features of their own ("^stem"): that is where a paper says what it is about, while
 a word in the middle of an abstract may only be mentioned (out-of-fold macro F1 0.828 -> 0.838 on
-the labelled set)."""
+the labelled set). A large count ("1.2M", "50K", "10,000") adds a feature of its own: that is how an
+abstract says it built a dataset (Datasets average precision 0.807 -> 0.822)."""
 
 import re
 from collections import Counter
@@ -20,7 +21,9 @@ class Document:
 
 
 LEAD = "^"
+BIG_NUMBER = "#bignumber"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_BIG = re.compile(r"\d+(\.\d+)?[km]|\d{4,}")  # "50k", "1.2m" arrive as one word, "10,000" as two
 
 
 def document(title: str, abstract: str = "", ai_keywords: Iterable[str] = ()) -> Document:
@@ -48,6 +51,9 @@ def _add(doc: Document, text: str, times: int) -> None:
     for i, (word, stem) in enumerate(pairs):
         doc.features[stem] += times
         doc.surface.setdefault(stem, word)
+        if _BIG.fullmatch(word) or (word.isdigit() and i + 1 < len(pairs) and pairs[i + 1][0] == "000"):
+            doc.features[BIG_NUMBER] += times
+            doc.surface.setdefault(BIG_NUMBER, word)
         if i + 1 < len(pairs):
             bigram = f"{stem} {pairs[i + 1][1]}"
             doc.features[bigram] += times

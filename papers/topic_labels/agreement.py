@@ -1,24 +1,12 @@
 """Agreement between the two independent readings of the labelled set (Cohen's kappa per topic).
 
 `python -m papers.topic_labels.agreement` prints one line per topic and a summary; it reads only
-the files beside it (readings/batch-NN.reader-{1,2}.jsonl) and needs no database.
+the files beside it (readings/, see settle.py) and needs no database. A topic read again after a
+guideline change is measured on its newest reading, which is what the labels hold for it.
 """
 
-import json
-from pathlib import Path
-
 from papers.topic_labels import TOPICS as SLUGS
-
-HERE = Path(__file__).parent
-
-
-def read(pattern: str) -> dict[str, set[str]]:
-    labels: dict[str, set[str]] = {}
-    for path in sorted((HERE / "readings").glob(pattern)):
-        for line in path.read_text().splitlines():
-            row = json.loads(line)
-            labels[row["id"]] = set(row["topics"])
-    return labels
+from papers.topic_labels.settle import all_readings, latest, topics_of
 
 
 def kappa(first: list[bool], second: list[bool]) -> float:
@@ -30,17 +18,21 @@ def kappa(first: list[bool], second: list[bool]) -> float:
 
 
 def report() -> list[str]:
-    one, two = read("batch-*.reader-1.jsonl"), read("batch-*.reader-2.jsonl")
-    ids = sorted(one)
-    lines = []
+    full, again = all_readings()
+    chosen = {paper: latest(paper, full, again) for paper in sorted(full[0])}
+    lines, differ = [], set()
     for slug in SLUGS:
-        a, b = [slug in one[i] for i in ids], [slug in two[i] for i in ids]
-        disagree = sum(x != y for x, y in zip(a, b, strict=True))
+        # A topic re-read after a guideline change is measured on its newest reading, as settled.
+        a = [slug in topics_of(by[slug][0][paper], [slug]) for paper, by in chosen.items()]
+        b = [slug in topics_of(by[slug][1][paper], [slug]) for paper, by in chosen.items()]
+        disagree = {paper for paper, x, y in zip(chosen, a, b, strict=True) if x != y}
+        differ |= disagree
         lines.append(
-            f"{slug:24} kappa {kappa(a, b):.3f}  first {sum(a):4}  second {sum(b):4}  differ {disagree}"
+            f"{slug:24} kappa {kappa(a, b):.3f}  first {sum(a):4}  second {sum(b):4}  differ {len(disagree)}"
         )
-    settled = sum(1 for i in ids if one[i] != two[i])
-    lines.append(f"{len(ids)} papers read twice; {settled} with a disagreement, settled by a third reading")
+    lines.append(
+        f"{len(chosen)} papers read twice; {len(differ)} with a disagreement, settled by a third reading"
+    )
     return lines
 
 

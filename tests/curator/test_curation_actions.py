@@ -15,7 +15,7 @@ from django.utils import timezone
 from newsletter.models import Delivery, Edition
 from newsletter.sending.delivery import send_chunk
 from papers.models import Paper, ScrapeRun
-from subscribers.models import Status, Subscriber, SuppressedAddress
+from subscribers.models import Status, Subscriber, SuppressedAddress, Topic
 from subscribers.status import address_hash, suppression_of
 from tests.newsletter.personas import DAY, a_day_of_papers, paper, reader, released_edition, topic
 from tests.subscribers.helpers import signup_data
@@ -59,7 +59,11 @@ def test_the_paper_list_shows_matched_topics_and_links(curator_client):
     a_day_of_papers()
     video()
     page = curator_client.get(PAPERS).content.decode()
-    assert '<td class="field-in_topics">Image generation and diffusion, Video</td>' in page
+    # "Robot Simulation Benchmarks": two topics by the classifier; the text-to-video paper is in
+    # Video by its terms (the video topic here matches by terms) and not in Image generation,
+    # as the guideline says of video generation.
+    assert '<td class="field-in_topics">Robotics and embodied AI, Benchmarks and evaluation</td>' in page
+    assert '<td class="field-in_topics">Video</td>' in page
     assert 'href="https://arxiv.org/pdf/' in page
 
 
@@ -136,6 +140,28 @@ def test_topic_matches_count_the_last_seven_days_live(curator_client):
     assert "<strong>0</strong> of the 2" in page
     change = curator_client.get(f"/admin/subscribers/topic/{video().pk}/change/").content.decode()
     assert 'id="topic-matches"' in change and "topic_matches.js" in change
+
+
+def test_a_trained_topic_shows_what_digests_send_not_what_its_terms_match(curator_client):
+    """The default Video topic is trained: its page lists the papers the classifier puts in it,
+    beside the term matching (kept for editing terms), so a curator sees what readers get."""
+    today = timezone.localdate()
+    text_to_video = (
+        "We present a text-to-video diffusion model that generates long, temporally consistent "
+        "videos from prompts, with a new video VAE and a benchmark of video generation quality."
+    )
+    paper("2603.90011", "Long text-to-video generation with diffusion", day=today, abstract=text_to_video)
+    paper("2603.90012", "Protein structure prediction at scale", day=today)
+    trained = Topic.objects.get(slug="video")
+    trained.include_terms = "protein"
+    trained.save()
+    change = curator_client.get(f"/admin/subscribers/topic/{trained.pk}/change/").content.decode()
+    digests, terms = change.split("its terms match", 1)
+    assert "<strong>1</strong> of the 2 papers listed in the last 7 days is in this topic" in digests
+    assert "Long text-to-video generation" in digests.split("what digests send", 1)[1]
+    assert "Protein structure" not in digests.split("what digests send", 1)[1]
+    assert "<strong>1</strong> of the 2 papers listed in the last 7 days match" in terms
+    assert "Protein structure" in terms and "Long text-to-video" not in terms
 
 
 # --- subscribers -----------------------------------------------------------------------------------

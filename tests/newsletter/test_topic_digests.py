@@ -1,6 +1,6 @@
-"""What a digest holds: readers with one topic each, on a listing day two readers labelled
-(papers/topic_labels), get only papers labelled with their topic, and trending picks only when
-they asked, set apart after their own."""
+"""What a digest holds: readers with one topic each, on listing days two readers labelled
+(papers/topic_labels) and the shipped model never trained on, get papers labelled with their
+topic, and trending picks only when they asked, set apart after their own."""
 
 import json
 import re
@@ -13,15 +13,17 @@ from newsletter.models import Edition
 from newsletter.sending.delivery import send_chunk
 from newsletter.sending.editions import build_edition
 from newsletter.sending.tick import run_tick
+from papers.classifier.model import load_default
 from papers.ingest import store_listing
+from papers.sources.archive import read_archive
 from papers.sources.hf import listing_from_items
-from papers.topic_labels import FOLDER
+from papers.topic_labels import FOLDER, TOPICS, UNSEEN_BY_DEFAULT_MODEL
 from subscribers.models import Topic
 from tests.newsletter.personas import reader
 from tests.papers.conftest import require_captures
 
 pytestmark = pytest.mark.django_db
-DAY = date(2024, 5, 27)  # labelled, and captured from the API
+DAY = date(2024, 5, 27)  # labelled, captured from the API, never seen by the shipped model
 
 
 def labelled(day: date) -> dict[str, set[str]]:
@@ -29,8 +31,14 @@ def labelled(day: date) -> dict[str, set[str]]:
     return {row["id"]: set(row["topics"]) for row in rows if row["date"] == day.isoformat()}
 
 
-def send_the_day(day: date) -> None:
-    items = json.loads((require_captures() / "api" / f"{day}.json").read_text())
+def all_days() -> set[str]:
+    return {json.loads(line)["date"] for line in (FOLDER / "labels.jsonl").read_text().splitlines()}
+
+
+def send_the_day(day: date, items: list | None = None) -> None:
+    """Store the day's listing (its API capture unless `items` are given), and send its digests."""
+    if items is None:
+        items = json.loads((require_captures() / "api" / f"{day}.json").read_text())
     store_listing(listing_from_items(items, day, "api", "", "capture"), timezone.now())
     edition = build_edition(day, status=Edition.Status.SCHEDULED)
     chunks: list[list[int]] = []
@@ -47,22 +55,37 @@ def sections(message) -> tuple[list[str], list[str]]:
     return pattern.findall(own), pattern.findall(trending)
 
 
-def test_one_topic_readers_get_only_papers_labelled_with_their_topic(smtp_server):
-    labels = labelled(DAY)
-    slugs = sorted({slug for topics in labels.values() for slug in topics})
-    assert len(labels) == 13 and len(slugs) >= 5
-    for slug in slugs:
+def test_one_topic_readers_get_their_topic_on_days_the_model_never_saw(smtp_server):
+    """Sixteen readers, one default topic each, get the digests of the sixteen labelled days the
+    shipped model never trained on (listings from the archive), through the whole path (store,
+    edition, tick, SMTP). The issue's targets: >= 85% of their picks on their topic, >= 75% of the
+    on-topic papers reach them. (A day holds a dozen papers, so one day says little: at precision
+    0.88 some reader gets an off-topic paper on most days; the figures are over all sixteen.)"""
+    assert load_default().info["days"] == len(all_days()) - len(UNSEEN_BY_DEFAULT_MODEL)
+    for slug in TOPICS:
         reader(f"{slug}@example.test", [Topic.objects.get(slug=slug)], include_trending=False)
-    send_the_day(DAY)
-    reached = 0
-    for slug in slugs:
-        (message,) = smtp_server.to(f"{slug}@example.test")
-        own, trending = sections(message)
-        assert own and trending == []
-        assert all(slug in labels[arxiv_id] for arxiv_id in own), (slug, own)
-        reached += len(own)
+    archive = {
+        day.day.isoformat(): day.items
+        for day in read_archive(require_captures() / "daily-papers-archive.jsonl.gz")
+        if day.day.isoformat() in UNSEEN_BY_DEFAULT_MODEL
+    }
+    labels: dict[str, set[str]] = {}
+    for day in UNSEEN_BY_DEFAULT_MODEL:
+        labels |= labelled(date.fromisoformat(day))
+        send_the_day(date.fromisoformat(day), archive[day])
+    picks = on_topic = 0
+    for slug in TOPICS:
+        for message in smtp_server.to(f"{slug}@example.test"):
+            own, trending = sections(message)
+            assert own and trending == []
+            # A captured paper labelled on another day (listed twice) is not judged here.
+            judged = [arxiv_id for arxiv_id in own if arxiv_id in labels]
+            picks += len(judged)
+            on_topic += sum(slug in labels[arxiv_id] for arxiv_id in judged)
     relevant = sum(len(topics) for topics in labels.values())
-    assert reached >= 0.75 * relevant  # most of the day's on-topic papers reach their readers
+    assert picks > 300 and relevant > 300
+    assert on_topic / picks >= 0.85, (on_topic, picks)
+    assert on_topic / relevant >= 0.75, (on_topic, relevant)
 
 
 def test_trending_comes_apart_and_only_when_asked_for(smtp_server):
