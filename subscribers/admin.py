@@ -31,10 +31,15 @@ MATCHES_SHOWN = 50
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
 
+def recently_listed() -> list[Paper]:
+    """The papers listed in the last MATCH_DAYS days, most upvoted first."""
+    since = timezone.localdate() - timedelta(days=MATCH_DAYS - 1)
+    return list(Paper.objects.filter(listings__listed_on__gte=since).distinct().order_by("-upvotes"))
+
+
 def recent_matches(include: str, exclude: str) -> tuple[int, int, list[Paper]]:
     """(matching, total, first papers) among the papers listed in the last MATCH_DAYS days."""
-    since = timezone.localdate() - timedelta(days=MATCH_DAYS - 1)
-    papers = list(Paper.objects.filter(listings__listed_on__gte=since).distinct().order_by("-upvotes"))
+    papers = recently_listed()
     matched = matches_by_paper(papers, {"terms": compile_matcher(include, exclude)})
     matching = [paper for paper, found in matched if found]
     return len(matching), len(papers), matching[:MATCHES_SHOWN]
@@ -43,8 +48,7 @@ def recent_matches(include: str, exclude: str) -> tuple[int, int, list[Paper]]:
 def recent_papers_in(topic: Topic) -> tuple[int, int, list[Paper]]:
     """(in the topic, total, first papers) of the last MATCH_DAYS days, decided as digests decide:
     the classifier for a topic it was trained on, else the topic's terms."""
-    since = timezone.localdate() - timedelta(days=MATCH_DAYS - 1)
-    papers = list(Paper.objects.filter(listings__listed_on__gte=since).distinct().order_by("-upvotes"))
+    papers = recently_listed()
     found = [paper for paper, topics in topics_of(papers, [topic]) if topics]
     return len(found), len(papers), found[:MATCHES_SHOWN]
 
