@@ -29,7 +29,8 @@ from papers.topic_labels import FOLDER as LABELS
 from papers.topic_labels import TOPICS
 
 TARGET_PRECISION = 0.85
-C = 16.0  # inverse regularisation: chosen by cross-validation on the shipped set (8 to 32 alike)
+C = 48.0  # inverse regularisation: by nested cross-validation on the shipped set (16 and 48 give the same
+# macro F1, 0.884 and 0.885; 48 keeps Safety, the smallest topic, at its targets, 0.858 / 0.812)
 FOLDS = 5
 MAX_FEATURES = 40_000
 THRESHOLDS = np.arange(0.1, 0.951, 0.025)

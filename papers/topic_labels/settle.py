@@ -8,6 +8,9 @@ rewrites labels.jsonl (needs no database; the test suite checks the committed fi
   two topics only; those readings replace the earlier ones for them.
 - `readings/v1.3-*`: likewise for Datasets after guideline 1.3, for the papers any reading had
   called a benchmark (the only papers whose Datasets rule changed).
+- `readings/v1.4-*`: likewise for Safety after guideline 1.4 gave it one test (is safety or trust
+  the goal?), for the papers any reading had called Safety: 1.4 only narrows the topic, so a paper
+  both readings had left out stays out.
 """
 
 import gzip
@@ -17,9 +20,9 @@ from pathlib import Path
 
 from papers.topic_labels import FOLDER, TOPICS
 
-GUIDELINE_VERSION = "1.3"
+GUIDELINE_VERSION = "1.4"
 # Re-readings after a guideline changed a topic's rules, oldest first: (file prefix, topics).
-REREADS = (("v1.2", ("llms", "datasets")), ("v1.3", ("datasets",)))
+REREADS = (("v1.2", ("llms", "datasets")), ("v1.3", ("datasets",)), ("v1.4", ("safety",)))
 Readings = tuple[dict[str, dict], dict[str, dict], dict[str, dict]]  # first, second, third
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from papers.topic_labels import FOLDER, TOPICS
 from papers.topic_labels.agreement import kappa, report
-from papers.topic_labels.settle import GUIDELINE_VERSION, agreed, settle
+from papers.topic_labels.settle import GUIDELINE_VERSION, REREADS, agreed, all_readings, settle, topics_of
 from subscribers.default_topics import DEFAULT_TOPICS
 
 
@@ -67,3 +67,15 @@ def test_each_default_topics_description_is_its_guideline_summary():
     assert sorted(summaries) == sorted(TOPICS)
     for topic in DEFAULT_TOPICS:
         assert topic["description"].lower() == summaries[topic["slug"]].lower(), topic["slug"]
+
+
+def test_guideline_1_4_only_narrowed_safety_so_every_paper_once_called_safety_was_read_again():
+    full, again = all_readings()
+    called = {
+        paper
+        for reading in full[:2]
+        for paper, row in reading.items()
+        if "safety" in topics_of(row, ["safety"])
+    }
+    reread = dict(zip((v for v, _ in REREADS), (readings for _, readings in again), strict=True))["v1.4"]
+    assert called and called <= set(reread[0]) and called <= set(reread[1])

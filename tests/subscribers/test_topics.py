@@ -1,8 +1,10 @@
 """The default topics, checked against two years of the real listing, and the admin."""
 
+from importlib import import_module
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
 from django.core import mail
 from django.core.management import call_command
 
@@ -35,6 +37,20 @@ def test_the_migration_creates_the_default_topics():
     assert 12 <= len(topics) <= 16
     assert [t.slug for t in topics] == [t["slug"] for t in DEFAULT_TOPICS]
     assert all(t.description and t.include_terms for t in topics)
+    assert {t.slug: t.description for t in topics} == {t["slug"]: t["description"] for t in DEFAULT_TOPICS}
+
+
+@pytest.mark.django_db
+def test_an_install_on_guideline_1_3_gets_the_new_safety_description_unless_a_curator_wrote_one():
+    migration = import_module("subscribers.migrations.0007_safety_description_guideline_1_4")
+    Topic.objects.filter(slug="safety").update(description=migration.BEFORE)
+    Topic.objects.filter(slug="llms").update(description="Our own words.")
+    migration.describe_as_guideline_1_4(django_apps, None)
+    assert Topic.objects.get(slug="safety").description == migration.AFTER
+    Topic.objects.filter(slug="safety").update(description="A curator's words.")
+    migration.describe_as_guideline_1_4(django_apps, None)
+    assert Topic.objects.get(slug="safety").description == "A curator's words."
+    assert Topic.objects.get(slug="llms").description == "Our own words."
 
 
 def test_every_default_topic_matches_a_fair_share_of_the_real_listing():
