@@ -176,6 +176,9 @@ elif EMAIL_URL:
         EMAIL_BACKEND = "newsletter.sending.smtp.EmailBackend"
 else:
     EMAIL_BACKEND = "newsletter.sending.outbox.OutboxEmailBackend"
+# Seconds any SMTP connection waits on the server (connect, each reply), as the ESP path does:
+# without it a silent server holds a send forever. EMAIL_URL cannot carry it.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=30.0)
 # Any other Django email backend by its dotted path, over what EMAIL_URL or ANYMAIL_ESP chose
 # (`bench_digests` points its workers at benchmarks.sink.SinkEmailBackend this way).
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_BACKEND)

@@ -9,8 +9,11 @@ from functools import cache
 from django import forms
 from django.conf import settings
 from django.core import signing
+from django.core.validators import EmailValidator
 from django.utils import timezone
+from django.utils.text import capfirst
 
+from subscribers.addresses import NON_ASCII_MAILBOX, address_problem
 from subscribers.models import WEEKDAYS, Frequency, Topic, validate_single_line
 
 _FORM_SALT = "paperboy.subscribers.form-started"
@@ -96,8 +99,24 @@ class TopicsField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
+class AddressField(forms.EmailField):
+    """An address Paperboy can send to (subscribers.addresses). A mailbox name that is not ASCII
+    gets its own reason: Django's validator would refuse it with a bare "Enter a valid email
+    address", which leaves jörg@ guessing what is wrong."""
+
+    default_validators = []  # address_problem runs Django's validator itself
+
+    def validate(self, value: str) -> None:
+        super().validate(value)
+        problem = address_problem(value) if value else None
+        if problem == NON_ASCII_MAILBOX:
+            raise forms.ValidationError(f"{capfirst(problem)}.", code="non_ascii_mailbox")
+        if problem:
+            raise forms.ValidationError(EmailValidator.message, code="invalid")
+
+
 class SignupForm(SingleLineMixin, BotTrapMixin):
-    email = forms.EmailField(
+    email = AddressField(
         label="Email address",
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "you@example.com"}),
@@ -120,7 +139,7 @@ class SignupForm(SingleLineMixin, BotTrapMixin):
 
 
 class EmailLinkForm(SingleLineMixin, BotTrapMixin):
-    email = forms.EmailField(
+    email = AddressField(
         label="Email address", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
 

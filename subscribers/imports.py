@@ -10,10 +10,9 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db.models import QuerySet
 
+from subscribers.addresses import address_problem
 from subscribers.models import Frequency, Subscriber, Topic, normalise_email
 from subscribers.services import Consent, SignupChoices, sign_up
 from subscribers.status import suppression_of
@@ -85,10 +84,9 @@ def import_subscribers(
 
 
 def skip_reason(email: str, seen: set[str]) -> str:
-    try:
-        validate_email(email)
-    except ValidationError:
-        return "not an email address"
+    problem = address_problem(email)
+    if problem:
+        return problem
     if email in seen:
         return "listed twice"
     if suppression_of(email):

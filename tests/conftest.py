@@ -26,7 +26,9 @@ def _outbox_in_tmp(settings, tmp_path):
 
 
 # A real SMTP server for any test that asks for it.
-from tests.smtp import smtp_server  # noqa: E402, F401
+from tests.postfix import postfix  # noqa: E402, F401
+from tests.smtp import paperboy_smtp, smtp_server  # noqa: E402, F401
+from tests.smtp_proxy import losing_proxy  # noqa: E402, F401
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,8 @@
 """A real SMTP server (aiosmtpd) on 127.0.0.1 for any test, with Django's mail pointed at it.
 
 `smtp_server.refuse[address] = "550 5.1.1 No such user"` makes it refuse a recipient the way
-real servers do (451 for a temporary refusal), to test bounces and retries."""
+real servers do (451 for a temporary refusal), to test bounces and retries;
+`smtp_server.offers_8bitmime = False` makes it a server without 8BITMIME (RFC 6152)."""
 
 import email
 import email.policy
@@ -24,7 +25,10 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # as received, with the MAIL FROM options of each
+        self.mail_options: list[list[str]] = []
         self.refuse: dict[str, str] = {}
+        self.offers_8bitmime = True
         self._lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
@@ -33,10 +37,16 @@ class Inbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses) -> list[str]:
+        session.host_name = hostname
+        return [r for r in responses if self.offers_8bitmime or r != "250-8BITMIME"]
+
     async def handle_DATA(self, server, session, envelope) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
             self.messages.append(message)
+            self.raw.append(envelope.original_content or envelope.content)
+            self.mail_options.append(list(envelope.mail_options))
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -60,3 +70,10 @@ def smtp_server(settings) -> Iterator[Inbox]:
         yield inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def paperboy_smtp(smtp_server: Inbox, settings) -> Inbox:
+    """The test server, with mail sent through the backend an smtp:// EMAIL_URL selects."""
+    settings.EMAIL_BACKEND = "newsletter.sending.smtp.EmailBackend"
+    return smtp_server

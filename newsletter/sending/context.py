@@ -3,7 +3,6 @@
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from email.utils import make_msgid
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -179,6 +178,13 @@ def digest_context(delivery: Delivery, items: list[Ranked], weekly: bool, news: 
     return {**context, "subscriber": subscriber, **values}
 
 
+def digest_message_id(delivery: Delivery, domain: str) -> str:
+    """The same for every attempt at one digest (its ledger row), so if a send whose reply was
+    lost is ever sent again, mail clients fold the two copies into one. The reader's random
+    public id keeps it unique across installs that share a domain."""
+    return f"<digest.{delivery.pk}.{delivery.subscriber.public_id.hex[:16]}@{domain}>"
+
+
 def digest_headers(delivery: Delivery, one_click_url: str) -> dict[str, str]:
     headers = list_unsubscribe_headers(one_click_url)
     if settings.UNSUBSCRIBE_MAILTO:
@@ -188,6 +194,6 @@ def digest_headers(delivery: Delivery, one_click_url: str) -> dict[str, str]:
         headers["List-Unsubscribe"] = f"{headers['List-Unsubscribe']}, {mailto}"
     domain = site_domain()
     headers["List-Id"] = f"Paperboy digest <digest.{domain}>"
-    headers["Message-ID"] = make_msgid(idstring=f"digest.{delivery.pk}", domain=domain)
+    headers["Message-ID"] = digest_message_id(delivery, domain)
     headers["X-Paperboy-Delivery"] = str(delivery.pk)
     return headers

@@ -25,7 +25,9 @@ from newsletter.sending.editions import (
 from newsletter.sending.handover import JournalUnavailable, hand_over
 from newsletter.sending.outcomes import SentPair, save_outcomes
 from newsletter.sending.render import DigestLayout, build_digest, digest_layout, is_weekly
+from newsletter.sending.smtp import ReplyLost
 from papers.models import Paper
+from subscribers.addresses import address_problem
 from subscribers.followups import News, mark_told, news_for
 from subscribers.models import Vote
 from subscribers.reader_model import learned_of
@@ -40,12 +42,14 @@ class Counts:
     sent: int = 0
     skipped: int = 0
     failed: int = 0
+    unknown: int = 0
     retry: list[int] = field(default_factory=list)
 
     def add(self, other: "Counts") -> None:
         self.sent += other.sent
         self.skipped += other.skipped
         self.failed += other.failed
+        self.unknown += other.unknown
         self.retry += other.retry
 
 
@@ -74,6 +78,10 @@ def classify_send_error(exc: Exception) -> str:
 
 
 NOT_MAILABLE = "not sent: reader suppressed, unsubscribed or paused after the tick"
+REPLY_LOST = (
+    "the mail server's reply to this digest was lost after the whole message went out: it may have"
+    " been delivered, so it is never resent automatically (a curator can resend it)"
+)
 
 
 def claim(delivery_ids: list[int]) -> str:
@@ -213,6 +221,10 @@ def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers:
         delivery.status = Delivery.Status.SKIPPED
         return Delivery.Status.SKIPPED
     delivery.items = [{"paper": i.paper.pk, "reasons": list(i.reasons)} for i in items]
+    problem = unsendable(delivery.subscriber.email)
+    if problem:  # a row from before the address rule: never mailed to a mangled mailbox
+        delivery.error = f"not sent: {problem}"
+        return Outcome.FAILED
     weekly = is_weekly(delivery.subscriber)
     layout = context.layouts[(delivery.edition_id, weekly)]
     news = context.news_of(delivery)
@@ -222,6 +234,10 @@ def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers:
     except JournalUnavailable as exc:  # nothing was sent: retry later
         delivery.error = str(exc)[:2000]
         return Outcome.RETRY
+    except ReplyLost as exc:  # the journal's in-doubt rule, as for a worker that died here
+        log.warning("digest %s in doubt: %s", delivery.pk, exc)
+        delivery.error = f"{REPLY_LOST} ({exc})"[:2000]
+        return Delivery.Status.UNKNOWN
     except Exception as exc:  # classified below: every failure is recorded on its row
         log.warning("digest %s to subscriber %s failed: %r", delivery.pk, delivery.subscriber_id, exc)
         delivery.error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -234,6 +250,11 @@ def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers:
     context.mark_sent(delivery)
     sent_papers += [SentPair(delivery.subscriber_id, i.paper.pk, delivery.pk) for i in items]
     return Delivery.Status.SENT
+
+
+def unsendable(address: str) -> str | None:
+    # Sign-up and the import checked every address; only a non-ASCII one needs a second look.
+    return None if address.isascii() else address_problem(address)
 
 
 def flush_journal() -> None:
@@ -255,6 +276,9 @@ def tally(delivery: Delivery, outcome: str, counts: Counts, bounced: list[int], 
         counts.sent += 1
     elif outcome == Delivery.Status.SKIPPED:
         counts.skipped += 1
+    elif outcome == Delivery.Status.UNKNOWN:
+        delivery.status = Delivery.Status.UNKNOWN
+        counts.unknown += 1
     elif outcome == Outcome.RETRY and not give_up:
         delivery.status = Delivery.Status.PENDING
         counts.retry.append(delivery.pk)

@@ -3,11 +3,16 @@
 An SMTP server accepts a message only when it reads the "." that ends DATA; until then a lost
 connection discards it. So the delivery journal is written right before that dot
 (newsletter.sending.handover): a worker killed while the body streams leaves the digest "claimed" and
-it is resent once, and only a kill in the instant after the dot leaves it in doubt.
+it is resent once, and only a kill in the instant after the dot leaves it in doubt. Likewise a
+connection lost (or a server gone silent) after the dot: the server may have queued the message
+without its reply reaching us, so that raises ReplyLost, and the digest is in doubt, never resent
+blindly (newsletter.sending.delivery).
 """
 
+import email
+import email.policy
 import smtplib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from django.core.mail.backends import smtp
@@ -15,10 +20,33 @@ from django.core.mail.backends import smtp
 Hook = Callable[[], None]
 
 
+class ReplyLost(smtplib.SMTPException):
+    """The whole message and its final dot went out, but the server's reply never came back:
+    it may have accepted the message."""
+
+
 class DotHookMixin:
-    """smtplib's data() split in two: the body, then `before_dot()`, then the dot."""
+    """smtplib's data() split in two: the body, then `before_dot()`, then the dot. And 8-bit
+    bodies sent as RFC 6152 asks: declared with BODY=8BITMIME where the server offers it, made
+    7-bit (quoted-printable) where it does not."""
 
     before_dot: Hook | None = None
+
+    def sendmail(
+        self,
+        from_addr: str,
+        to_addrs: str | Sequence[str],
+        msg: bytes | str,
+        mail_options: Sequence[str] = (),
+        rcpt_options: Sequence[str] = (),
+    ) -> dict:
+        if isinstance(msg, bytes) and not msg.isascii():
+            self.ehlo_or_helo_if_needed()
+            if self.has_extn("8bitmime"):
+                mail_options = [*mail_options, "BODY=8BITMIME"]
+            else:
+                msg = seven_bit(msg)
+        return super().sendmail(from_addr, to_addrs, msg, mail_options, rcpt_options)
 
     def data(self, msg: bytes | str) -> tuple[int, bytes]:
         if self.before_dot is None:
@@ -40,8 +68,23 @@ class DotHookMixin:
             # the message is to drop the connection before the dot: the server discards it.
             self.close()
             raise
-        self.send(b"." + smtplib.bCRLF)
-        return self.getreply()
+        try:
+            self.send(b"." + smtplib.bCRLF)
+            return self.getreply()
+        except OSError as exc:  # smtplib's SMTPServerDisconnected too; a timeout is one
+            self.close()
+            raise ReplyLost(f"no reply from the mail server after the message: {exc}") from exc
+
+
+def seven_bit(message: bytes) -> bytes:
+    """The message with every 8-bit part re-encoded quoted-printable, for a server without
+    8BITMIME (rare today: only then is the message parsed and written again)."""
+    parsed = email.message_from_bytes(message, policy=email.policy.SMTP)
+    for part in parsed.walk():
+        if not part.is_multipart() and part.get("Content-Transfer-Encoding", "").lower() == "8bit":
+            text = part.get_content()
+            part.set_content(text, subtype=part.get_content_subtype(), cte="quoted-printable")
+    return parsed.as_bytes()
 
 
 class SMTP(DotHookMixin, smtplib.SMTP):

@@ -9,12 +9,13 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from time import sleep
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Max, Q
 
 from newsletter.models import Delivery, Edition
 from newsletter.sending.delivery import Counts
@@ -92,10 +93,16 @@ def chunked(ids: list[int], size: int) -> Iterable[list[int]]:
         yield ids[start : start + size]
 
 
+def retry_lost_after() -> timedelta:
+    """How long a row put back to pending waits for its task's retry before a tick sends it
+    again: twice the longest retry delay, so a retry still on its way is not doubled."""
+    return timedelta(seconds=settings.CELERY_MAX_RETRY_DELAY * 2)
+
+
 def orphaned_pending_ids(edition: Edition, now: datetime) -> list[int]:
     """Pending rows whose task was lost (never claimed, or a retry that never came back)."""
     never_claimed = Q(claimed_at__isnull=True, created_at__lt=now - timedelta(minutes=15))
-    retry_lost = Q(claimed_at__lt=now - timedelta(seconds=settings.CELERY_MAX_RETRY_DELAY * 2))
+    retry_lost = Q(claimed_at__lt=now - retry_lost_after())
     pending = Delivery.objects.filter(edition=edition, status=Delivery.Status.PENDING)
     return list(pending.filter(never_claimed | retry_lost).values_list("pk", flat=True))
 
@@ -163,6 +170,45 @@ def run_tick(
     for chunk in chunked(ids, settings.DIGEST_CHUNK_SIZE):
         dispatch(chunk)
     return result
+
+
+# --- retrying in-process (send_digests) -----------------------------------------------------
+
+
+def waiting_ids(edition: Edition) -> list[int]:
+    """The edition's digests waiting to be sent: pending rows, never claimed or put back after a
+    transient failure. Rows "sending" belong to whoever claimed them and are left alone."""
+    pending = Delivery.objects.filter(edition=edition, status=Delivery.Status.PENDING)
+    return list(pending.order_by("pk").values_list("pk", flat=True))
+
+
+def retry_waiting(
+    edition: Edition,
+    send: Callable[[list[int]], Counts],
+    counts: Counts,
+    rounds: int,
+    pause: float,
+) -> None:
+    """Send the edition's waiting digests again, at most `rounds` times, adding what each round
+    did to `counts`; its retry list ends as what still waits. Without this a run by hand leaves
+    them to a worker's retry or to a tick that takes them only after retry_lost_after(). The
+    claim in `send` keeps a row from going twice if a worker retries it at the same time."""
+    for _ in range(rounds):
+        ids = waiting_ids(edition)
+        if not ids:
+            return
+        if counts.retry and pause > 0:
+            sleep(pause)  # the last attempt failed transiently: give the server a moment
+        counts.retry = []
+        for chunk in chunked(ids, settings.DIGEST_CHUNK_SIZE):
+            counts.add(send(chunk))
+
+
+def tick_retries_at(edition: Edition) -> datetime | None:
+    """When a tick takes the edition's waiting digests as lost and sends them (all of them)."""
+    pending = Delivery.objects.filter(edition=edition, status=Delivery.Status.PENDING)
+    last_claim = pending.aggregate(last=Max("claimed_at"))["last"]
+    return last_claim + retry_lost_after() if last_claim else None
 
 
 # --- sending a chunk ----------------------------------------------------------------------------
