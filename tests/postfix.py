@@ -123,6 +123,26 @@ class Postfix:
         files = sorted(folder.iterdir()) if folder.exists() else []
         return [email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in files]
 
+    def queued(self) -> int:
+        """Messages Postfix holds and has not delivered yet (including one being received)."""
+        folders = ("maildrop", "incoming", "active", "deferred", "hold")
+        files = [path for name in folders for path in (self.root / "queue" / name).rglob("*")]
+        return sum(1 for path in files if path.is_file())
+
+    def drained(self, timeout: float = 60) -> list[EmailMessage]:
+        """The delivered messages once the queue is empty (every message it took delivered)."""
+        deadline = time.monotonic() + timeout
+        while self.queued():
+            if time.monotonic() > deadline:
+                held = [str(p) for p in (self.root / "queue").rglob("*") if p.is_file()]
+                raise AssertionError(f"Postfix still holds {self.queued()} messages: {held}\n{self.log()}")
+            time.sleep(0.1)
+        return self.delivered()
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root.parent, ignore_errors=True)
+
     def wait_for(self, count: int, timeout: float = 30) -> list[EmailMessage]:
         """The delivered messages once `count` arrived (and a moment more, so a duplicate shows)."""
         deadline = time.monotonic() + timeout
@@ -132,18 +152,27 @@ class Postfix:
         return self.delivered()
 
 
+def require_postfix() -> None:
+    require(available(), "needs Debian's postfix and root (apt-get install postfix)")
+
+
+def private_postfix(discard: str = "") -> Postfix:
+    """A configured, not yet started Postfix in a directory of its own (`remove()` it after)."""
+    # Not under pytest's tmp_path: Postfix's own user must reach it, and that is root's only.
+    root = Path(tempfile.mkdtemp(prefix="paperboy-postfix-"))
+    root.chmod(0o755)
+    return Postfix(root / "postfix", discard)
+
+
 @pytest.fixture
 def postfix(settings) -> Iterator:
     """A factory: `postfix()` or `postfix(discard="8bitmime, pipelining")` starts one, with
     Django's mail (the backend smtp:// selects) pointed at it."""
-    require(available(), "needs Debian's postfix and root (apt-get install postfix)")
+    require_postfix()
     started: list[Postfix] = []
 
     def start(discard: str = "") -> Postfix:
-        # Not under pytest's tmp_path: Postfix's own user must reach it, and that is root's only.
-        root = Path(tempfile.mkdtemp(prefix="paperboy-postfix-"))
-        root.chmod(0o755)
-        server = Postfix(root / "postfix", discard)
+        server = private_postfix(discard)
         server.start()
         started.append(server)
         settings.EMAIL_BACKEND = "newsletter.sending.smtp.EmailBackend"
@@ -155,5 +184,4 @@ def postfix(settings) -> Iterator:
 
     yield start
     for server in started:
-        server.stop()
-        shutil.rmtree(server.root.parent, ignore_errors=True)
+        server.remove()

@@ -6,12 +6,16 @@ connection discards it. So the delivery journal is written right before that dot
 it is resent once, and only a kill in the instant after the dot leaves it in doubt. Likewise a
 connection lost (or a server gone silent) after the dot: the server may have queued the message
 without its reply reaching us, so that raises ReplyLost, and the digest is in doubt, never resent
-blindly (newsletter.sending.delivery).
+blindly (newsletter.sending.delivery). A server that closed the connection while the body streamed
+(a restart) never read the dot: that is seen before the dot is sent, and the digest is retried.
 """
 
 import email
 import email.policy
+import select
 import smtplib
+import socket
+import ssl
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -61,6 +65,12 @@ class DotHookMixin:
         if body[-2:] != smtplib.bCRLF:
             body += smtplib.bCRLF
         self.send(body)
+        if self._closed_by_server():
+            # Written into a closed connection (the kernel buffers it): the server never read it.
+            self.close()
+            raise smtplib.SMTPServerDisconnected(
+                "the mail server closed the connection before the message ended"
+            )
         try:
             self.before_dot()
         except BaseException:
@@ -68,12 +78,26 @@ class DotHookMixin:
             # the message is to drop the connection before the dot: the server discards it.
             self.close()
             raise
+        self.send(b"." + smtplib.bCRLF)  # failing, it raises SMTPServerDisconnected: not sent
         try:
-            self.send(b"." + smtplib.bCRLF)
             return self.getreply()
         except OSError as exc:  # smtplib's SMTPServerDisconnected too; a timeout is one
             self.close()
             raise ReplyLost(f"no reply from the mail server after the message: {exc}") from exc
+
+    def _closed_by_server(self) -> bool:
+        """Has the server closed the connection (an end of stream waiting to be read)? Not
+        knowable through TLS without reading: there it is False, and a close shows as the dot
+        failing to go out, or as ReplyLost."""
+        if isinstance(self.sock, ssl.SSLSocket):
+            return False
+        try:
+            # select first: a socket with a timeout waits in recv() whatever the flags say.
+            if not select.select([self.sock], [], [], 0)[0]:
+                return False  # nothing to read: still open
+            return self.sock.recv(1, socket.MSG_PEEK) == b""
+        except OSError:  # reset by the server
+            return True
 
 
 def seven_bit(message: bytes) -> bytes:

@@ -108,6 +108,7 @@ def test_postfix_stopped_mid_send_and_started_again_loses_and_doubles_nothing(po
         Delivery.objects.filter(status=Delivery.Status.UNKNOWN).values_list("subscriber__email", flat=True)
     )
     arrived = check_arrivals(server, addresses, expected=200 - len(unknown))
+    print(f"stopped mid-send: {first} | again: {rerun} | arrived {len(arrived)}, unknown {len(unknown)}")
     assert max(arrived.values()) == 1, "a reader got two copies"
     sent = Delivery.objects.filter(status=Delivery.Status.SENT).values_list("subscriber__email", flat=True)
     assert set(sent) <= set(arrived), "a digest recorded as sent never arrived"
@@ -119,7 +120,7 @@ def test_postfix_stopped_mid_send_and_started_again_loses_and_doubles_nothing(po
 def test_a_reply_lost_after_the_dot_gives_no_duplicate(postfix, settings):
     server = postfix()
     addresses = readers_and_papers(20)
-    proxy = LosingProxy(server.port, "close", {5})
+    proxy = LosingProxy(server.port, "close", frozenset({5}))
     settings.EMAIL_PORT = proxy.port
     try:
         out = send()

@@ -5,7 +5,10 @@ silent): the digest is in doubt, as for a worker that died at that instant, so i
 "unknown" and never resent blindly; the chunk goes on over a new connection. And an address no
 server can take is never sent to a mangled mailbox."""
 
+import smtplib
+import socket
 import ssl
+import threading
 import time
 
 import pytest
@@ -13,7 +16,10 @@ from django.core import mail
 from django.core.management import call_command
 
 from newsletter.models import Delivery
-from newsletter.sending.delivery import REPLY_LOST
+from newsletter.sending import journal
+from newsletter.sending.delivery import REPLY_LOST, Outcome, classify_send_error
+from newsletter.sending.handover import hand_over
+from newsletter.sending.smtp import ReplyLost
 from tests.newsletter.personas import DAY, a_day_of_papers, alice, bob, diffusion, paper, reader, video
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +143,46 @@ def test_a_relay_signed_by_a_private_ca_is_refused_until_ssl_cert_file_names_it(
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
     mail.send_mail("Hello", "Body", None, ["alice@example.test"])
     assert [str(m["To"]) for m in inbox.messages] == ["alice@example.test"]
+
+
+class ClosesMidBody:
+    """A raw SMTP server that accepts DATA, reads part of the body and closes the connection, as
+    a server being restarted does: it never reads the dot, so it has no message."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self) -> None:
+        conn, _ = self.listener.accept()
+        reader = conn.makefile("rb")
+        conn.sendall(b"220 mx.test ESMTP\r\n")
+        while line := reader.readline():
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                conn.sendall(b"250 mx.test\r\n")
+            elif verb == b"DATA":
+                conn.sendall(b"354 go on\r\n")
+                reader.readline()  # a line of the body, then the "restart"
+                break
+            else:
+                conn.sendall(b"250 OK\r\n")
+        conn.shutdown(socket.SHUT_RDWR)
+        conn.close()
+        self.listener.close()
+
+
+def test_a_server_closing_while_the_body_streams_is_retried_never_in_doubt(settings):
+    server = ClosesMidBody()
+    settings.EMAIL_BACKEND = "newsletter.sending.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", server.port, 5
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    body = "A digest line that goes on and on.\n" * 2000  # more than one read of the server
+    with mail.get_connection() as connection:
+        message = mail.EmailMessage("Digest", body, to=["alice@example.test"], connection=connection)
+        journal.record_claimed([51])
+        with pytest.raises(smtplib.SMTPException) as raised:
+            hand_over(message, 51)
+    assert not isinstance(raised.value, ReplyLost), raised.value
+    assert classify_send_error(raised.value) == Outcome.RETRY

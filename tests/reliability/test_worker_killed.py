@@ -5,10 +5,8 @@ Repeated RELIABILITY_RUNS times (2 in the normal suite, 20 in `make reliability`
 import os
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tests.reliability.harness import (
-    SlowInbox,
     WorkerProcess,
     assert_exactly_once,
     due_readers,
@@ -17,7 +15,6 @@ from tests.reliability.harness import (
     wait_until_settled,
 )
 from tests.services import require_postgres, require_redis, wait_for
-from tests.smtp import free_port
 
 RUNS = int(os.environ.get("RELIABILITY_RUNS", "2"))
 READERS = 30
@@ -25,20 +22,18 @@ READERS = 30
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("run", range(RUNS))
-def test_a_worker_killed_mid_chunk_loses_and_duplicates_nothing(run, settings):
+def test_a_worker_killed_mid_chunk_loses_and_duplicates_nothing(run, settings, mail_server):
     require_postgres()
     require_redis()
     settings.DIGEST_CHUNK_SIZE = 10
-    inbox = SlowInbox()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
+    smtp = mail_server()
     addresses, edition = due_readers(f"r{run}", READERS)
     env = {"DIGEST_CHUNK_SIZE": "10"}
     worker = WorkerProcess(smtp.port, **env).start()
     try:
         tick(edition)
         # Kill it once it is well into a chunk (5 to 8 messages out, chunks of 10).
-        wait_for(lambda: len(inbox.messages) >= 5 + run % 4, timeout=60)
+        wait_for(lambda: smtp.accepted() >= 5 + run % 4, timeout=60)
         worker.kill()
         worker = WorkerProcess(smtp.port, **env).start()
         # The next tick after the dead task's time limit settles its rows from the journal and
@@ -48,5 +43,4 @@ def test_a_worker_killed_mid_chunk_loses_and_duplicates_nothing(run, settings):
         wait_until_settled()
     finally:
         worker.stop()
-        smtp.stop()
-    assert_exactly_once("worker SIGKILLed mid-chunk", inbox, addresses, unknown_allowed=1)
+    assert_exactly_once("worker SIGKILLed mid-chunk", smtp, addresses, unknown_allowed=1)
