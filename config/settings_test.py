@@ -4,6 +4,8 @@ import os
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
+# Hermetic: a developer's .env (DEBUG=1 after `make run`) must not change what the tests see.
+os.environ["ENV_FILE"] = ""
 # Keep the outbox, cache and local broker of a test run apart from a running dev server's.
 # Set in the environment so worker subprocesses started by tests share the same folder.
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="paperboy-test-"))

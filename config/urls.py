@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("subscribers.urls")),
     path("", include("newsletter.urls")),
     path("healthz", healthz, name="healthz"),
+    path("", include("config.favicon")),
     # Before admin.site.urls, which would match them too.
     path("admin/login/", rate_limited_login, name="admin-login"),
     path("admin/dashboard/", admin.site.admin_view(dashboard), name="admin-dashboard"),

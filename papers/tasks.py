@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from papers.alerts import alert_failed_run, check_empty_weekday
+from papers.first_start import first_fetch
 from papers.ingest import scrape_day
 
 
@@ -48,6 +49,12 @@ def refresh_recent_days_task(days: int | None = None) -> None:
     today = timezone.localdate()
     for back in range(1, (days or settings.SCRAPE_REFRESH_DAYS) + 1):
         scrape_day_task.delay((today - timedelta(days=back)).isoformat())
+
+
+@shared_task(name="papers.tasks.first_fetch_task", ignore_result=True)
+def first_fetch_task() -> None:
+    """The last listing days for an empty store (papers.first_start)."""
+    first_fetch(timezone.localdate())
 
 
 @shared_task(name="papers.tasks.check_empty_weekday_task", ignore_result=True)

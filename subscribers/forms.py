@@ -115,6 +115,13 @@ class AddressField(forms.EmailField):
             raise forms.ValidationError(EmailValidator.message, code="invalid")
 
 
+class TermsField(forms.CharField):
+    """Comma-separated words or phrases, on one line."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(required=False, max_length=1000, validators=[validate_single_line], **kwargs)
+
+
 class SignupForm(SingleLineMixin, BotTrapMixin):
     email = AddressField(
         label="Email address",
@@ -122,6 +129,10 @@ class SignupForm(SingleLineMixin, BotTrapMixin):
         widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "you@example.com"}),
     )
     topics = TopicsField(label="Topics")
+    keywords = TermsField(
+        label="Your own keywords (optional)",
+        help_text="Comma-separated words or phrases, e.g. speculative decoding, protein folding.",
+    )
     frequency = forms.ChoiceField(
         choices=Frequency.choices[:2], initial=Frequency.DAILY, widget=forms.RadioSelect, label="How often"
     )
@@ -138,17 +149,19 @@ class SignupForm(SingleLineMixin, BotTrapMixin):
         self.fields["time_zone"].initial = settings.SUBSCRIBERS_DEFAULT_TIME_ZONE
 
 
+class PreviewForm(SignupForm):
+    """The sign-up form re-shown after "Preview": the visitor's choices kept, and no error
+    shown, since they have not asked to subscribe yet."""
+
+    def full_clean(self) -> None:
+        self._errors = forms.utils.ErrorDict()
+        self.cleaned_data = {}
+
+
 class EmailLinkForm(SingleLineMixin, BotTrapMixin):
     email = AddressField(
         label="Email address", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
-
-
-class TermsField(forms.CharField):
-    """Comma-separated words or phrases, on one line."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(required=False, max_length=1000, validators=[validate_single_line], **kwargs)
 
 
 class PreferencesForm(SingleLineMixin, forms.Form):

@@ -41,6 +41,7 @@ class SignupChoices:
     delivery_hour: int = 7
     time_zone: str = "UTC"
     include_trending: bool = False
+    keywords: list[str] = field(default_factory=list)
 
 
 def _enqueue(subscriber_id: int, kind: str) -> None:
@@ -95,6 +96,7 @@ def _sign_up(choices: SignupChoices, consent: Consent) -> str:
     subscriber.delivery_hour = choices.delivery_hour
     subscriber.time_zone = choices.time_zone
     subscriber.include_trending = choices.include_trending
+    subscriber.keywords = choices.keywords
     subscriber.confirm_nonce = subscriber.confirm_nonce or secrets.token_hex(16)
     _record_consent(subscriber, consent)
     subscriber.save()

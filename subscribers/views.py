@@ -9,15 +9,18 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from papers.first_start import first_fetch_failure, listing_days, load_command
+from papers.matching import split_terms
 from papers.models import Paper
 from subscribers import feedback as feedback_service
-from subscribers import services, tokens
-from subscribers.forms import EmailLinkForm, PreferencesForm, SignupForm
+from subscribers import rating, services, tokens
+from subscribers.forms import EmailLinkForm, PreferencesForm, PreviewForm, SignupForm
 from subscribers.limits import client_ip, ip_limited
 from subscribers.models import Status, Subscriber, Vote
 from subscribers.tokens import TokenError, TokenProblem
@@ -54,9 +57,39 @@ def _rate_limited(request: HttpRequest) -> HttpResponse:
     return render(request, "subscribers/rate_limited.html", status=429)
 
 
-@require_GET
+def _landing(request: HttpRequest, form: SignupForm, status: int = 200) -> HttpResponse:
+    """The sign-up page: the form, the latest listing's top papers, and the preview of what the
+    form's topics and keywords would have brought (settings.LANDING_CONTENT, newsletter's)."""
+    data = form.data if form.is_bound else {}
+    topics = data.getlist("topics") if hasattr(data, "getlist") else []
+    landing = import_string(settings.LANDING_CONTENT)(topics, str(data.get("keywords", "")))
+    failure = None if landing.day else first_fetch_failure()
+    context = {
+        "form": form,
+        "consent_text": services.CONSENT_TEXT,
+        "landing": landing,
+        "first_fetch_failure": failure,
+        "load_command": load_command(listing_days(timezone.localdate())) if failure else "",
+    }
+    return render(request, "home.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"form": SignupForm(), "consent_text": services.CONSENT_TEXT})
+    """GET: the sign-up page. POST: the "Preview" button without JavaScript: the page again with
+    the visitor's choices kept and their preview shown; nothing is stored or sent."""
+    if request.method == "POST":
+        return _landing(request, PreviewForm(request.POST))
+    return _landing(request, SignupForm())
+
+
+@require_GET
+def signup_preview(request: HttpRequest) -> HttpResponse:
+    """The preview alone, for the landing page's script to swap in (same origin, GET)."""
+    landing = import_string(settings.LANDING_CONTENT)(
+        request.GET.getlist("topics")[:50], request.GET.get("keywords", "")[:1000]
+    )
+    return render(request, "subscribers/_signup_preview.html", {"landing": landing, "js": True})
 
 
 @require_http_methods(["GET", "POST"])
@@ -69,8 +102,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     if form.looks_like_a_bot():
         return redirect("subscribers:check-inbox")
     if not form.is_valid():
-        context = {"form": form, "consent_text": services.CONSENT_TEXT}
-        return render(request, "home.html", context, status=400)
+        return _landing(request, form, status=400)
     choices = services.SignupChoices(
         email=form.cleaned_data["email"],
         topics=list(form.cleaned_data["topics"]),
@@ -79,6 +111,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         delivery_hour=form.cleaned_data["delivery_hour"],
         time_zone=form.cleaned_data["time_zone"],
         include_trending=form.cleaned_data["include_trending"],
+        keywords=split_terms(form.cleaned_data["keywords"]),
     )
     services.sign_up(choices, _consent(request))
     return redirect("subscribers:check-inbox")
@@ -97,7 +130,7 @@ def confirm(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpRes
         return _token_problem(request, TokenProblem.USED, "confirm")
     services.confirm(subscriber)
     subscriber.refresh_from_db()
-    context = {"subscriber": subscriber, "manage_url": tokens.manage_url(subscriber)}
+    context = _rating_context(subscriber, tokens.make_token(tokens.MANAGE, subscriber))
     return render(request, "subscribers/welcome.html", context)
 
 
@@ -284,3 +317,28 @@ def manage_feed(request: HttpRequest, subscriber: Subscriber, token: str) -> Htt
     else:
         services.rotate_feed_key(subscriber)
     return redirect(reverse("subscribers:manage", args=[token]) + "?saved=1#feed")
+
+
+def _rating_context(subscriber: Subscriber, token: str) -> dict:
+    return {
+        "subscriber": subscriber,
+        "token": token,
+        "manage_url": tokens.token_url("subscribers:manage", token),
+        "rating": rating.rating_step(subscriber),
+        "rate_count": rating.RATE_COUNT,
+    }
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@with_subscriber(tokens.MANAGE, "manage")
+def rate(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
+    """ "Rate a few papers" after signing up, to seed the reader's model. GET shows the papers;
+    each vote is a POST (CSRF-protected: the buttons are only ever on our pages), then the page
+    shows the next papers, chosen with what the vote taught."""
+    if request.method == "POST":
+        paper = _posted_paper(request)
+        if paper is None or not rating.record_rating(subscriber, paper, request.POST.get("vote", "")):
+            return HttpResponseBadRequest("Choose more or less like a paper.\n", content_type="text/plain")
+        return redirect(reverse("subscribers:rate", args=[token]) + "#rate")
+    return render(request, "subscribers/rate.html", _rating_context(subscriber, token))

@@ -69,6 +69,7 @@ class ScrapeFailed(Exception):
         super().__init__("; ".join(str(e) for e in errors))
         self.url = url
         self.retryable = any(getattr(e, "retryable", False) for e in errors)
+        self.unreachable = bool(errors) and all(getattr(e, "unreachable", False) for e in errors)
         waits = [e.retry_after for e in errors if getattr(e, "retry_after", None) is not None]
         self.retry_after = max(waits) if waits else None
 

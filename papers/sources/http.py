@@ -33,11 +33,14 @@ class FetchError(Exception):
         status: int | None = None,
         retryable: bool = False,
         retry_after: float | None = None,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
+        # No answer at all (refused, timed out, no such host): not a problem of one page.
+        self.unreachable = unreachable
 
 
 @dataclass(frozen=True)
@@ -148,9 +151,13 @@ class HttpClient:
                 body = self._read_capped(answer, url, deadline)
                 return Response(url, status, body, answer.headers.get("Content-Type", ""))
         except requests.Timeout as error:
-            raise FetchError(f"{url}: timed out ({error.__class__.__name__})", retryable=True) from error
+            raise FetchError(
+                f"{url}: timed out ({error.__class__.__name__})", retryable=True, unreachable=True
+            ) from error
         except requests.ConnectionError as error:
-            raise FetchError(f"{url}: connection failed ({error})", retryable=True) from error
+            raise FetchError(
+                f"{url}: connection failed ({error})", retryable=True, unreachable=True
+            ) from error
         except requests.RequestException as error:
             raise FetchError(f"{url}: {error}") from error
 
