@@ -92,6 +92,7 @@ def test_make_run_fills_the_landing_page_within_a_minute_and_commands_work_after
         wait_for(lambda: landing_titles(run.get("/")[1]), timeout=60)
         filled_in = time.monotonic() - healthy_at
         assert "first fetch: day 1 of 7" in run.output()
+    print(f"landing listed papers {filled_in:.1f} s after healthy")
     assert filled_in < 60
     env = values(run.env_file)
     assert env["DEBUG"] == "1" and len(env["SECRET_KEY"]) >= 50
