@@ -89,7 +89,7 @@ def signup_preview(request: HttpRequest) -> HttpResponse:
     landing = import_string(settings.LANDING_CONTENT)(
         request.GET.getlist("topics")[:50], request.GET.get("keywords", "")[:1000]
     )
-    return render(request, "subscribers/_signup_preview.html", {"landing": landing, "js": True})
+    return render(request, "subscribers/_signup_preview.html", {"landing": landing})
 
 
 @require_http_methods(["GET", "POST"])
