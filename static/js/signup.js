@@ -11,13 +11,11 @@
   if (!form) return;
 
   function preselectTimeZone() {
-    var select = form.querySelector("select[name=time_zone]");
-    if (!select || form.hasAttribute("data-bound")) return;
+    var box = form.querySelector("input[name=time_zone]");
+    if (!box || form.hasAttribute("data-bound") || box.value !== box.defaultValue) return;
     var zone;
     try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
-    // One selector lookup, not a walk over the ~500 options.
-    var option = zone && /^[A-Za-z0-9_+\-\/]+$/.test(zone) && select.querySelector('option[value="' + zone + '"]');
-    if (option) option.selected = true;
+    if (zone && /^[A-Za-z0-9_+\-\/]+$/.test(zone)) box.value = zone;  // the server checks it
   }
 
   function livePreview() {

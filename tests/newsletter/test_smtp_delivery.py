@@ -152,6 +152,7 @@ class ClosesMidBody:
     def __init__(self) -> None:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
+        self.closed = threading.Event()
         threading.Thread(target=self.serve, daemon=True).start()
 
     def serve(self) -> None:
@@ -171,15 +172,27 @@ class ClosesMidBody:
         conn.shutdown(socket.SHUT_RDWR)
         conn.close()
         self.listener.close()
+        self.closed.set()
 
 
-def test_a_server_closing_while_the_body_streams_is_retried_never_in_doubt(settings):
+def test_a_server_closing_while_the_body_streams_is_retried_never_in_doubt(settings, monkeypatch):
     server = ClosesMidBody()
     settings.EMAIL_BACKEND = "newsletter.sending.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", server.port, 5
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     body = "A digest line that goes on and on.\n" * 2000  # more than one read of the server
     with mail.get_connection() as connection:
+        # The server's close must come before the client's dot, as in a restart mid-body (on a
+        # busy machine the server thread could otherwise close only after the dot went out).
+        send = connection.connection.send
+
+        def body_then_wait(data) -> None:
+            send(data)
+            if isinstance(data, bytes) and b"on and on" in data:
+                assert server.closed.wait(10)
+                time.sleep(0.2)  # its reset reaches the client's socket
+
+        monkeypatch.setattr(connection.connection, "send", body_then_wait)
         message = mail.EmailMessage("Digest", body, to=["alice@example.test"], connection=connection)
         journal.record_claimed([51])
         with pytest.raises(smtplib.SMTPException) as raised:

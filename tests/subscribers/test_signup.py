@@ -207,7 +207,7 @@ def test_an_invalid_form_shows_errors_and_keeps_the_topics(client):
     page = response.content.decode()
     assert response.status_code == 400
     assert "Enter a valid email address." in page
-    assert "Select a valid choice." in page
+    assert "Enter a time zone name such as Europe/Berlin" in page
     assert f'value="{llms.pk}"' in page and "checked" in page
     assert mail.outbox == []
 
