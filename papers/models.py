@@ -1,5 +1,7 @@
 """The paper store: one row per arXiv paper, however many days it was listed."""
 
+from datetime import date
+
 from django.db import models
 
 
@@ -51,6 +53,11 @@ class Paper(models.Model):
     @property
     def pdf_url(self) -> str:
         return f"https://arxiv.org/pdf/{self.arxiv_id}"
+
+
+def latest_listing_day() -> date | None:
+    """The most recent day any listing was stored for (None for an empty store)."""
+    return PaperListing.objects.aggregate(latest=models.Max("listed_on"))["latest"]
 
 
 class PaperListing(models.Model):

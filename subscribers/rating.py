@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.apps import apps
-from django.db.models import Max
 
 from papers.matching import compile_terms, paper_text
-from papers.models import Paper, PaperListing
+from papers.models import Paper, latest_listing_day
 from papers.scores import TopicLike, compute_scores
 from subscribers.feedback import record_vote
 from subscribers.learning import Learned, document_stems, probability
@@ -152,7 +151,7 @@ def _novelty(stems: frozenset[str], asked: Sequence[frozenset[str]]) -> float:
 
 def recent_papers() -> list[Paper]:
     """The papers of the last RECENT_DAYS days of listings, most recent listing first."""
-    latest = PaperListing.objects.aggregate(latest=Max("listed_on"))["latest"]
+    latest = latest_listing_day()
     if latest is None:
         return []
     window = (latest - timedelta(days=RECENT_DAYS - 1), latest)

@@ -6,11 +6,9 @@ code. The sign-up page lives in subscribers, below this layer: it finds `landing
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Max
-
 from newsletter.ranking.rank import Ranked, candidates_from_scores, profile_of, rank
 from papers.matching import split_terms
-from papers.models import Paper, PaperListing
+from papers.models import Paper, latest_listing_day
 from papers.scores import compute_scores
 from subscribers.models import Subscriber, Topic
 
@@ -29,7 +27,7 @@ class Landing:
 
 
 def landing_content(topic_ids: list[str], keywords: str) -> Landing:
-    day = PaperListing.objects.aggregate(latest=Max("listed_on"))["latest"]
+    day = latest_listing_day()
     if day is None:
         return Landing(None, [], [], False, 0)
     papers = list(Paper.objects.filter(listings__listed_on=day).order_by("-upvotes", "arxiv_id"))

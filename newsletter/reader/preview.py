@@ -4,11 +4,9 @@ current choices, by the same ranking the digests use, each with the reasons it w
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Max
-
 from newsletter.models import SentPaper
 from newsletter.ranking.rank import Ranked, candidates_from_scores, profile_of, rank
-from papers.models import Paper, PaperListing
+from papers.models import Paper, latest_listing_day
 from papers.scores import compute_scores
 from subscribers.models import Frequency, Subscriber
 from subscribers.reader_model import learned_of
@@ -23,7 +21,7 @@ class Preview:
 
 
 def preview_for(subscriber: Subscriber) -> Preview:
-    latest = PaperListing.objects.aggregate(latest=Max("listed_on"))["latest"]
+    latest = latest_listing_day()
     if latest is None:
         return Preview(None, None, [], 0)
     paused = subscriber.frequency == Frequency.PAUSED
