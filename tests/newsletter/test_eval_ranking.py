@@ -47,7 +47,9 @@ def test_cold_start_prints_both_columns_and_ratings_at_sign_up_do_not_hurt(capsy
         "2",
     )
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "sign-ups: 2026-05-01, 2026-05-08 (6 readers each, at most 10 votes a day)"
+    assert lines[0] == (
+        "sign-ups: 2026-05-01, 2026-05-08 (6 readers each, at most 10 votes a day; sign-up papers: chooser)"
+    )
     assert lines[1].split() == ["first", "5", "listing", "days", "topic-only", "N=0", "N=8", "ratio"]
     assert lines[2].startswith("precision@5") and lines[3].startswith("precision@10")
     summary = json.loads(lines[-1])
@@ -97,3 +99,22 @@ def test_votes_per_day_cannot_be_negative():
     require(ARCHIVE.exists(), f"needs the listing archive at {ARCHIVE}")
     with pytest.raises(CommandError, match="--votes-per-day"):
         call_command("eval_ranking", "--archive", str(ARCHIVE), "--votes-per-day", "-1")
+
+
+@pytest.mark.django_db  # the topic model in use is looked up there
+def test_an_informed_rater_bounds_what_sign_up_ratings_can_teach(capsys):
+    require(ARCHIVE.exists(), f"needs the listing archive at {ARCHIVE}")
+    figures = {}
+    for rater in ("chooser", "informed"):
+        call_command(
+            "eval_ranking", "--archive", str(ARCHIVE), "--from", "2026-05-15", "--cold-start", "8",
+            "--signups", "1", "--votes-per-day", "1", "--rater", rater,
+        )  # fmt: skip
+        lines = capsys.readouterr().out.strip().splitlines()
+        assert lines[0].endswith(f"sign-up papers: {rater})")
+        figures[rater] = json.loads(lines[-1])
+    assert figures["informed"]["rater"] == "informed"
+    # Knowing the interest, it finds more liked papers than any chooser on the same week.
+    assert figures["informed"]["likes_at_signup"] > figures["chooser"]["likes_at_signup"]
+    # Same readers, same days: the N=0 baseline does not depend on who rated at sign-up.
+    assert figures["informed"]["n0_p5"] == figures["chooser"]["n0_p5"]

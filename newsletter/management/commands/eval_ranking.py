@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from newsletter.ranking.evaluation import (
+    RATERS,
     VOTES_PER_DAY,
     ColdStart,
     archive_days,
@@ -41,6 +42,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--signups", type=int, default=6, help="Sign-up dates for --cold-start.")
         parser.add_argument(
+            "--rater",
+            choices=sorted(RATERS),
+            default="chooser",
+            help="With --cold-start: who picks the papers rated at sign-up. 'chooser' (default) is the "
+            "welcome page's; 'informed' knows each reader's hidden interest (half of the N from it, "
+            "the rest on-topic papers outside it), the most any chooser could teach.",
+        )
+        parser.add_argument(
             "--votes-per-day",
             dest="votes_per_day",
             type=int,
@@ -67,7 +76,9 @@ class Command(BaseCommand):
         if votes_per_day < 0:
             raise CommandError("--votes-per-day must be 0 or more.")
         if cold_start is not None:
-            figures = self.run_cold_start(archive, first, options["signups"], cold_start, votes_per_day)
+            figures = self.run_cold_start(
+                archive, first, options["signups"], cold_start, votes_per_day, options["rater"]
+            )
             self.report_cold_start(figures)
             return
         topics = default_topics()
@@ -85,11 +96,11 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(summarise(results, warmup, votes_per_day)))
 
     def run_cold_start(
-        self, archive: Path, first: date, signups: int, rated: int, votes_per_day: int
+        self, archive: Path, first: date, signups: int, rated: int, votes_per_day: int, rater: str
     ) -> ColdStart:
         if rated < 0 or signups < 1:
             raise CommandError("--cold-start and --signups must be positive.")
-        figures = cold_start(archive, first, signups, FIRST_DAYS, rated, votes_per_day)
+        figures = cold_start(archive, first, signups, FIRST_DAYS, rated, votes_per_day, rater)
         if not figures.signups:
             raise CommandError("No archive days in that range.")
         return figures
@@ -100,7 +111,7 @@ class Command(BaseCommand):
         dates = ", ".join(d.isoformat() for d in figures.signups)
         self.stdout.write(
             f"sign-ups: {dates} ({summary['readers']} readers each, "
-            f"at most {figures.votes_per_day} votes a day)"
+            f"at most {figures.votes_per_day} votes a day; sign-up papers: {figures.rater})"
         )
         self.stdout.write(f"first {FIRST_DAYS} listing days   topic-only   N=0     N={n}    ratio")
         for k in (5, 10):
