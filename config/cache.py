@@ -6,6 +6,10 @@ more time than their Redis round trips. A redis.Redis is safe to share between t
 connection pool hands each command a connection), so one per pool is kept.
 """
 
+from functools import lru_cache
+
+import redis
+from django.conf import settings
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
 
@@ -27,3 +31,19 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+
+@lru_cache(maxsize=4)
+def _client(location: str) -> redis.Redis:
+    return redis.Redis.from_url(location)
+
+
+def shared_redis() -> redis.Redis | None:
+    """A plain Redis client (one per process) on the cache's Redis, or None when the cache is
+    not Redis (the one-machine defaults). For state every worker must see at once, in one
+    round trip: the delivery journal, the send rate."""
+    config = settings.CACHES["default"]
+    if not config["BACKEND"].endswith(".RedisCache"):
+        return None
+    location = config["LOCATION"]
+    return _client(location if isinstance(location, str) else location[0])

@@ -294,6 +294,23 @@ UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="")
 DIGEST_RECOVERY_GRACE = env.int("DIGEST_RECOVERY_GRACE", default=60)
 # How long the per-message journal of a chunk is kept (long enough to outlive any recovery).
 DIGEST_JOURNAL_TTL = env.int("DIGEST_JOURNAL_TTL", default=2 * 24 * 3600)
+# The send rate across all workers, in messages a second (newsletter.sending.send_rate): unset,
+# no limit. Shared through Redis; with no Redis (filesystem broker) it holds per worker process.
+DIGEST_SEND_RATE = env.float("DIGEST_SEND_RATE", default=None)
+if DIGEST_SEND_RATE is not None and DIGEST_SEND_RATE <= 0:
+    raise ImproperlyConfigured("DIGEST_SEND_RATE must be a positive number of messages a second, or unset.")
+# Messages that may go out at once before the rate paces them.
+DIGEST_SEND_BURST = env.int("DIGEST_SEND_BURST", default=1)
+if DIGEST_SEND_BURST < 1:
+    raise ImproperlyConfigured("DIGEST_SEND_BURST must be 1 or more.")
+# When the ESP throttles (429): every worker holds this long unless it sends Retry-After (capped
+# at DIGEST_THROTTLE_MAX_PAUSE), and the rate is halved for DIGEST_THROTTLE_COOLDOWN seconds.
+DIGEST_THROTTLE_PAUSE = env.float("DIGEST_THROTTLE_PAUSE", default=5.0)
+DIGEST_THROTTLE_MAX_PAUSE = env.float("DIGEST_THROTTLE_MAX_PAUSE", default=120.0)
+DIGEST_THROTTLE_COOLDOWN = env.float("DIGEST_THROTTLE_COOLDOWN", default=60.0)
+# A chunk waiting for its send slots stops after this long and hands the rest to a new task,
+# well inside the task's time limit.
+DIGEST_CHUNK_DEADLINE = CELERY_TASK_SOFT_TIME_LIMIT // 2
 
 # --- Curator console: ESP webhooks, soft bounces, admin login ----------------------------------
 # The webhooks (/esp/anymail/<esp>/tracking/) answer only with a secret, whatever backend sends.

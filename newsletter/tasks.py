@@ -38,6 +38,8 @@ def digest_tick_task() -> None:
 def send_chunk_task(self, delivery_ids: list[int]) -> None:
     attempt = self.request.retries + 1
     counts = send_chunk(delivery_ids, give_up=attempt >= settings.DIGEST_MAX_ATTEMPTS)
+    if counts.deferred:  # the send rate left no slot for these in time: a fresh task, no backoff
+        send_chunk_task.delay(counts.deferred)
     if counts.retry:
         raise self.retry(args=[counts.retry], countdown=retry_delay(attempt))
 

@@ -33,15 +33,17 @@ from tests.smtp_proxy import losing_proxy  # noqa: E402, F401
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit counters and the delivery journal live in the cache; each test starts with none
-    (nor with "sent" entries an earlier test left waiting in this process)."""
-    from newsletter.sending import journal
+    """Rate-limit counters, the send rate and the delivery journal live in the cache; each test
+    starts with none (nor with "sent" entries an earlier test left waiting in this process)."""
+    from newsletter.sending import journal, send_rate
 
     cache.clear()
     journal._take_deferred()  # dropped, not written
+    send_rate.reset()  # the send rate's bucket, in the process or in Redis
     yield
     cache.clear()
     journal._take_deferred()  # dropped, not written
+    send_rate.reset()
 
 
 @pytest.fixture

@@ -43,6 +43,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         **admin.site.each_context(request),
         "title": "Dashboard",
+        "sends": stats.sends_in_progress(timezone.now()),
+        # The configured ceiling (None: unlimited), shown beside the measured rate.
+        "send_rate_limit": getattr(settings, "DIGEST_SEND_RATE", None),
         "charts": charts_,
         "topics_svg": charts.bar_chart("topics", "Readers per topic", popularity),
         "topics": popularity,

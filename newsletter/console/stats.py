@@ -3,8 +3,9 @@
 Every function is a handful of aggregate queries, whatever the number of rows.
 """
 
+import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
@@ -14,6 +15,9 @@ from papers.models import PaperListing
 from subscribers.models import Status, Subscriber, Topic
 
 STAT_NAMES = ["sent", "delivered", "bounced", "complained", "unsubscribed", "failed"]
+# The send rate is measured over this window: long enough to smooth a worker's bursts, short
+# enough that a stalled send shows as stalled within a minute.
+RATE_WINDOW = timedelta(seconds=60)
 
 
 def unsubscribed_after() -> Exists:
@@ -62,6 +66,73 @@ def edition_stats(edition_ids: list[int]) -> dict[int, dict[str, int]]:
     for row in rows:
         stats[row.pop("edition_id")] = row
     return stats
+
+
+# --- sends in progress ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SendProgress:
+    """One edition's send, as counted at `now`. `rate` is measured (SENT rows in the last
+    RATE_WINDOW), not configured, so the finish time reflects what the ESP actually accepts."""
+
+    edition_id: int
+    listed_on: date
+    due: int  # every delivery row of the edition
+    done: int  # rows no longer pending or sending (sent, skipped, failed, unknown)
+    sent: int
+    rate: float  # messages a second
+    finish_at: datetime | None  # None while nothing was sent in the last RATE_WINDOW
+
+    @property
+    def left(self) -> int:
+        return self.due - self.done
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.done // self.due if self.due else 100
+
+    @property
+    def minutes_left(self) -> int | None:
+        """Whole minutes to the expected finish, rounded up so "about 0 min" never shows."""
+        if self.rate <= 0:
+            return None
+        return max(1, math.ceil(self.left / self.rate / 60))
+
+
+def sends_in_progress(now: datetime) -> list[SendProgress]:
+    """Editions with deliveries still pending or sending, oldest first, in one query."""
+    unfinished = [Delivery.Status.PENDING, Delivery.Status.SENDING]
+    sent = Q(status=Delivery.Status.SENT)
+    # Only the rows of unfinished editions are counted (the status index finds them), not the
+    # whole ledger.
+    rows = (
+        Delivery.objects.filter(
+            edition_id__in=Delivery.objects.filter(status__in=unfinished).values("edition_id")
+        )
+        .values("edition_id", "edition__listed_on")
+        .order_by("edition__listed_on")
+        .annotate(
+            due=Count("pk"),
+            left=Count("pk", filter=Q(status__in=unfinished)),
+            sent=Count("pk", filter=sent),
+            recent=Count("pk", filter=sent & Q(sent_at__gt=now - RATE_WINDOW, sent_at__lte=now)),
+        )
+    )
+    progress = []
+    for row in rows:
+        rate = row["recent"] / RATE_WINDOW.total_seconds()
+        finish_at = now + timedelta(seconds=row["left"] / rate) if rate else None
+        progress.append(
+            SendProgress(
+                edition_id=row["edition_id"],
+                listed_on=row["edition__listed_on"],
+                due=row["due"],
+                done=row["due"] - row["left"],
+                sent=row["sent"],
+                rate=rate,
+                finish_at=finish_at,
+            )
+        )
+    return progress
 
 
 # --- the dashboard's series ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ claimed, so a redelivered task, a rerun tick or a second worker finds nothing le
 import logging
 import random
 import smtplib
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from newsletter.models import Delivery, SentPaper
 from newsletter.ranking.rank import Candidate, Ranked, candidates_of, profile_of, rank
-from newsletter.sending import journal
+from newsletter.sending import journal, send_rate
 from newsletter.sending.editions import (
     editions_of_week,
 )
@@ -44,6 +45,8 @@ class Counts:
     failed: int = 0
     unknown: int = 0
     retry: list[int] = field(default_factory=list)
+    # Not attempted: no send slot came before the chunk's deadline (DIGEST_SEND_RATE).
+    deferred: list[int] = field(default_factory=list)
 
     def add(self, other: "Counts") -> None:
         self.sent += other.sent
@@ -51,12 +54,14 @@ class Counts:
         self.failed += other.failed
         self.unknown += other.unknown
         self.retry += other.retry
+        self.deferred += other.deferred
 
 
 class Outcome:
     RETRY = "retry"
     FAILED = "failed"
     BOUNCED = "bounced"
+    DEFERRED = "deferred"
 
 
 def classify_send_error(exc: Exception) -> str:
@@ -146,6 +151,8 @@ class ChunkContext:
         # News on papers each reader liked, and the votes to mark as told once sent.
         self.news = news_for(d.subscriber_id for d in deliveries)
         self.told: list[Vote] = []
+        # Waiting for send slots (DIGEST_SEND_RATE) stops here, well inside the task's time limit.
+        self.deadline = time.monotonic() + settings.DIGEST_CHUNK_DEADLINE
 
     def news_of(self, delivery: Delivery) -> list[News]:
         return [news for _, news in self.news.get(delivery.subscriber_id, [])]
@@ -193,16 +200,33 @@ def send_chunk(delivery_ids: list[int], give_up: bool = False) -> Counts:
     except Exception as exc:  # the mail server is down or refuses us: nothing was sent, retry it all
         log.warning("mail server unavailable, chunk released for a retry: %r", exc)
         return release(token, deliveries, counts)
+    attempted = deliveries
     try:
-        for delivery in deliveries:
+        for n, delivery in enumerate(deliveries):
             outcome = send_one(delivery, context, connection, sent_papers)
+            if outcome == Outcome.DEFERRED:
+                attempted = deliveries[:n]
+                break
             tally(delivery, outcome, counts, bounced, give_up)
     finally:
         connection.close()
         flush_journal()
-    save_outcomes(deliveries, sent_papers, bounced)
+    save_outcomes(attempted, sent_papers, bounced)
+    if len(attempted) < len(deliveries):
+        counts.deferred = defer(token, deliveries[len(attempted) :])
     if context.told:
         mark_told(context.told)
+    return counts
+
+
+def send_in_process(delivery_ids: list[int]) -> Counts:
+    """send_chunk for a run by hand (send_digests): rows the send rate deferred past the chunk's
+    deadline are sent next in the same process, as a worker would queue them as a new task."""
+    counts = send_chunk(delivery_ids)
+    while counts.deferred:
+        more = send_chunk(counts.deferred)
+        counts.deferred = []
+        counts.add(more)
     return counts
 
 
@@ -213,6 +237,15 @@ def release(token: str, deliveries: list[Delivery], counts: Counts) -> Counts:
     )
     counts.retry = [d.pk for d in deliveries]
     return counts
+
+
+def defer(token: str, deliveries: list[Delivery]) -> list[int]:
+    """Put rows never attempted back to pending, their attempt not counted, for a new task."""
+    ids = [d.pk for d in deliveries]
+    Delivery.objects.filter(pk__in=ids, claim_token=token, status=Delivery.Status.SENDING).update(
+        status=Delivery.Status.PENDING, claim_token="", attempts=F("attempts") - 1
+    )
+    return ids
 
 
 def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers: list["SentPair"]) -> str:
@@ -229,6 +262,11 @@ def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers:
     layout = context.layouts[(delivery.edition_id, weekly)]
     news = context.news_of(delivery)
     message = build_digest(delivery, items, weekly, connection=connection, news=news, layout=layout)
+    wait = send_rate.reserve(max_wait=context.deadline - time.monotonic())
+    if wait is None:
+        return Outcome.DEFERRED
+    if wait:
+        time.sleep(wait)
     try:
         hand_over(message, delivery.pk)
     except JournalUnavailable as exc:  # nothing was sent: retry later
@@ -241,6 +279,8 @@ def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers:
     except Exception as exc:  # classified below: every failure is recorded on its row
         log.warning("digest %s to subscriber %s failed: %r", delivery.pk, delivery.subscriber_id, exc)
         delivery.error = f"{type(exc).__name__}: {exc}"[:2000]
+        if send_rate.throttled(exc):  # every worker slows down, not just this message
+            send_rate.slow_down(send_rate.retry_after(exc))
         return classify_send_error(exc)
     delivery.status = Delivery.Status.SENT
     delivery.sent_at = timezone.now()

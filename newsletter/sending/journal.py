@@ -13,11 +13,12 @@ journal tells them apart (newsletter.sending.recovery):
 
 import json
 import threading
-from functools import lru_cache
 
 import redis
 from django.conf import settings
 from django.core.cache import cache
+
+from config.cache import shared_redis
 
 CLAIMED = "claimed"
 HANDING = "handing"
@@ -28,21 +29,11 @@ def _key(delivery_id: int) -> str:
     return f"paperboy:delivery:{delivery_id}"
 
 
-@lru_cache(maxsize=4)
-def _client(location: str) -> redis.Redis:
-    return redis.Redis.from_url(location)
-
-
 def _redis() -> redis.Redis | None:
-    """A Redis client of its own (one per process) on the cache's Redis, if the cache is Redis.
-    Two journal writes per digest through Django's cache API (a new client object and a MULTI /
-    MSET / EXPIRE transaction each) took a fifth of the send path's time; a plain SET takes one
-    round trip."""
-    config = settings.CACHES["default"]
-    if not config["BACKEND"].endswith(".RedisCache"):
-        return None
-    location = config["LOCATION"]
-    return _client(location if isinstance(location, str) else location[0])
+    """Two journal writes per digest through Django's cache API (a new client object and a
+    MULTI / MSET / EXPIRE transaction each) took a fifth of the send path's time; a plain SET on
+    the cache's Redis takes one round trip."""
+    return shared_redis()
 
 
 def _write(entries: dict[int, dict]) -> None:

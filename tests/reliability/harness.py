@@ -316,12 +316,15 @@ def record_run(
 class FakePostmark:
     """Postmark's email API on 127.0.0.1 (the ESP is the one remote part that is mocked). The
     first requests get `failures` in turn: "500"; "429" with Retry-After; "hang": no answer
-    until the client has timed out, and the message is not accepted. Then 200, accepted."""
+    until the client has timed out, and the message is not accepted. Then 200, accepted.
+    `storm` seconds: from the first request on, every request gets a 429 with Retry-After 1 for
+    that long (a throttling ESP). `times`: when each request came (time.monotonic())."""
 
-    def __init__(self, failures: list[str], hang: float) -> None:
+    def __init__(self, failures: list[str], hang: float = 0.0, storm: float = 0.0) -> None:
         self.messages: list[dict] = []  # accepted, with "To" like an Inbox's messages
         self.answers: list[str] = []
-        self.failures, self.hang = list(failures), hang
+        self.times: list[float] = []
+        self.failures, self.hang, self.storm = list(failures), hang, storm
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_port}/"
@@ -333,7 +336,11 @@ class FakePostmark:
 
     def answer(self, payload: dict) -> tuple[int, dict, dict]:
         with self._lock:
+            now = time.monotonic()
+            self.times.append(now)
             failure = self.failures.pop(0) if self.failures else "200"
+            if self.storm and now < self.times[0] + self.storm:
+                failure = "429"
             self.answers.append(failure)
             if failure == "200":
                 self.messages.append({"To": payload["To"]})
@@ -367,6 +374,11 @@ class FakePostmark:
                 pass
 
         return Handler
+
+    def busiest_second(self) -> int:
+        """The most requests that came within any one second."""
+        times = sorted(self.times)
+        return max((sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times)), default=0)
 
 
 # --- one run of a scenario ----------------------------------------------------------------------

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from newsletter.models import Edition
-from newsletter.sending.delivery import Counts, send_chunk
+from newsletter.sending.delivery import Counts, send_in_process
 from newsletter.sending.editions import build_edition
 from newsletter.sending.tick import retry_waiting, run_tick, tick_retries_at
 
@@ -43,12 +43,12 @@ class Command(BaseCommand):
         counts = Counts()
         # In-process, chunk after chunk: the counts printed are what was actually sent.
         result = run_tick(
-            timezone.now(), lambda chunk: counts.add(send_chunk(chunk)), edition, ignore_time=now
+            timezone.now(), lambda chunk: counts.add(send_in_process(chunk)), edition, ignore_time=now
         )
         if result.edition is None:
             self.stdout.write("no edition to send (none released in the last two days)")
             return
-        retry_waiting(result.edition, send_chunk, counts, retries, retry_pause)
+        retry_waiting(result.edition, send_in_process, counts, retries, retry_pause)
         # Operators' scripts parse this line: keep its names and order.
         self.stdout.write(
             f"edition {result.edition.listed_on}: due {result.due}, queued {result.queued}, "
