@@ -5,16 +5,17 @@ laptop (SQLite, a filesystem broker and a local outbox under `var/`); production
 the URLs. A bad value fails loudly at start-up rather than at the first request.
 """
 
+import zoneinfo
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.env import env, hour_setting, rate_setting
 from config.mail import anymail_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
 # A .env file beside manage.py (the first `make run` writes one) is optional; real environment
 # variables win. ENV_FILE names another file; empty reads none (the test suite).
 ENV_FILE = env.str("ENV_FILE", default=str(BASE_DIR / ".env"))
@@ -205,14 +206,6 @@ STORAGES = {
     },
 }
 
-# --- Security --------------------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SITE_URL.startswith("https://")
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
-SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
-
 # --- Internationalisation --------------------------------------------------------------
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -245,39 +238,26 @@ HF_MAX_RETRIES = env.int("HF_MAX_RETRIES", default=3)
 HF_RETRY_BACKOFF = env.float("HF_RETRY_BACKOFF", default=2.0)
 HF_MAX_RETRY_WAIT = env.float("HF_MAX_RETRY_WAIT", default=60.0)
 # A weekday whose listing is still empty at this hour (TIME_ZONE) alerts the curators.
-SCRAPE_EMPTY_ALERT_HOUR = env.int("SCRAPE_EMPTY_ALERT_HOUR", default=20)
-if not 0 <= SCRAPE_EMPTY_ALERT_HOUR <= 23:
-    raise ImproperlyConfigured("SCRAPE_EMPTY_ALERT_HOUR must be an hour from 0 to 23.")
+SCRAPE_EMPTY_ALERT_HOUR = hour_setting("SCRAPE_EMPTY_ALERT_HOUR", 20)
 # How many days before today the daily refresh re-scrapes for fresh upvotes and comments.
 SCRAPE_REFRESH_DAYS = env.int("SCRAPE_REFRESH_DAYS", default=3)
 
 # --- Subscribers: sign-up, preference centre, rate limits ------------------------------------
-import re as _re  # noqa: E402
-import zoneinfo as _zoneinfo  # noqa: E402
-
 # The time zone a sign-up form starts on when the browser does not say (no JavaScript).
 SUBSCRIBERS_DEFAULT_TIME_ZONE = env.str("SUBSCRIBERS_DEFAULT_TIME_ZONE", default="UTC")
-if SUBSCRIBERS_DEFAULT_TIME_ZONE not in _zoneinfo.available_timezones():
+if SUBSCRIBERS_DEFAULT_TIME_ZONE not in zoneinfo.available_timezones():
     raise ImproperlyConfigured(f"SUBSCRIBERS_DEFAULT_TIME_ZONE {SUBSCRIBERS_DEFAULT_TIME_ZONE!r} is unknown.")
 # A form posted sooner than this after it was served is a bot's: answered alike, nothing sent.
 SUBSCRIBERS_MIN_FILL_SECONDS = env.float("SUBSCRIBERS_MIN_FILL_SECONDS", default=2.0)
 # Form posts per client IP (django-ratelimit's "N/s|m|h|d"), and mails per address and kind.
-SUBSCRIBERS_IP_RATE = env.str("SUBSCRIBERS_IP_RATE", default="20/h")
-SUBSCRIBERS_ADDRESS_MAIL_RATE = env.str("SUBSCRIBERS_ADDRESS_MAIL_RATE", default="3/d")
-for _name, _rate in [
-    ("SUBSCRIBERS_IP_RATE", SUBSCRIBERS_IP_RATE),
-    ("SUBSCRIBERS_ADDRESS_MAIL_RATE", SUBSCRIBERS_ADDRESS_MAIL_RATE),
-]:
-    if not _re.fullmatch(r"\d+/\d*[smhd]", _rate):
-        raise ImproperlyConfigured(f"{_name} must look like 20/h or 3/d, not {_rate!r}.")
+SUBSCRIBERS_IP_RATE = rate_setting("SUBSCRIBERS_IP_RATE", "20/h")
+SUBSCRIBERS_ADDRESS_MAIL_RATE = rate_setting("SUBSCRIBERS_ADDRESS_MAIL_RATE", "3/d")
 # How many reverse proxies append to X-Forwarded-For in front of the app (0: use REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # --- Newsletter: editions and delivery ---------------------------------------------------------
 # Today's edition is built from the stored papers at this hour (UTC), once the listing settled.
-EDITION_SETTLE_HOUR = env.int("EDITION_SETTLE_HOUR", default=20)
-if not 0 <= EDITION_SETTLE_HOUR <= 23:
-    raise ImproperlyConfigured("EDITION_SETTLE_HOUR must be an hour from 0 to 23.")
+EDITION_SETTLE_HOUR = hour_setting("EDITION_SETTLE_HOUR", 20)
 # When on, a new edition waits as a draft until a curator releases it.
 EDITION_REQUIRES_APPROVAL = env.bool("EDITION_REQUIRES_APPROVAL", default=False)
 # Deliveries per task: one connection and a fixed number of queries serve the whole chunk.
@@ -321,9 +301,7 @@ if ANYMAIL["WEBHOOK_SECRET"] and ":" not in ANYMAIL["WEBHOOK_SECRET"]:
 # suppress them like a hard bounce.
 ESP_SOFT_BOUNCE_LIMIT = env.int("ESP_SOFT_BOUNCE_LIMIT", default=3)
 # Admin login attempts (POSTs) per client IP; over it the login page answers 429.
-ADMIN_LOGIN_RATE = env.str("ADMIN_LOGIN_RATE", default="10/m")
-if not _re.fullmatch(r"\d+/\d*[smhd]", ADMIN_LOGIN_RATE):
-    raise ImproperlyConfigured(f"ADMIN_LOGIN_RATE must look like 10/m or 30/h, not {ADMIN_LOGIN_RATE!r}.")
+ADMIN_LOGIN_RATE = rate_setting("ADMIN_LOGIN_RATE", "10/m")
 
 # --- Security: CSP, HSTS, HTTPS defaults (issue 8) ----------------------------------------------
 # A site served over HTTPS (SITE_URL https://...) gets the production hardening by default; each
@@ -331,6 +309,10 @@ if not _re.fullmatch(r"\d+/\d*[smhd]", ADMIN_LOGIN_RATE):
 from csp.constants import NONE, SELF  # noqa: E402
 
 _HTTPS = SITE_URL.startswith("https://")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _HTTPS
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_HTTPS)
 # The container healthcheck asks over plain HTTP from inside; a redirect would fail it.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

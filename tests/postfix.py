@@ -106,7 +106,16 @@ class Postfix:
             time.sleep(0.1)
 
     def stop(self) -> None:
+        """Stop, and wait until the master process is gone: `postfix stop` only signals it, and
+        a `start` while it still exits fails with "already running"."""
         subprocess.run(["postfix", "-c", str(self.root), "stop"], capture_output=True)
+        deadline = time.monotonic() + 20
+        while self.running() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def running(self) -> bool:
+        status = subprocess.run(["postfix", "-c", str(self.root), "status"], capture_output=True)
+        return status.returncode == 0
 
     def listening(self) -> bool:
         import socket

@@ -92,17 +92,23 @@ def test_postfix_stopped_mid_send_and_started_again_loses_and_doubles_nothing(po
     server = postfix()
     addresses = readers_and_papers(200)
 
+    restart_errors: list[Exception] = []
+
     def stop_and_restart() -> None:
         while len(server.delivered()) < 40:
             time.sleep(0.05)
         server.stop()
         time.sleep(2)
-        server.start()
+        try:
+            server.start()
+        except Exception as exc:  # surfaced below: a thread's exception would pass unseen
+            restart_errors.append(exc)
 
     outage = threading.Thread(target=stop_and_restart)
     outage.start()
     first = send("--retries", "5", "--retry-pause", "2")
     outage.join()
+    assert not restart_errors, f"Postfix did not start again: {restart_errors}"
     rerun = send()  # by hand, once more: anything still waiting goes now
     unknown = list(
         Delivery.objects.filter(status=Delivery.Status.UNKNOWN).values_list("subscriber__email", flat=True)
