@@ -72,6 +72,35 @@ def cpu_seconds(worker: subprocess.Popen | int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine spent busy so far (not idle, not waiting on I/O)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def service_cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by the PostgreSQL and Redis server processes on this machine."""
+    totals = {"postgres": 0.0, "redis": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        service = (
+            "postgres" if name.startswith("postgres") else "redis" if name.startswith("redis-server") else ""
+        )
+        if service:
+            totals[service] += cpu_seconds(int(stat.parent.name))
+    return totals
+
+
+def system_cpu_seconds(worker: subprocess.Popen) -> float:
+    """The kernel's share of cpu_seconds: system calls (sockets to Redis, PostgreSQL, the broker)."""
+    fields = Path(f"/proc/{worker.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[12]) / os.sysconf("SC_CLK_TCK")
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """CPU of a process and its live children (gunicorn's master and workers)."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()

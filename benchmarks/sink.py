@@ -4,11 +4,13 @@ would receive, counted and dropped.
 What it saw is pushed to Redis (`SINK_KEY`), one RPUSH per connection (a chunk), so the
 benchmark can check across worker processes that every due digest went out exactly once.
 Each record is "delivery id, bytes, HTML bytes, milliseconds since the previous message on this
-connection" - the last being the time the send path spent on that digest (rank, render, build,
-serialise). Never configure it in production: it sends nothing.
+connection, wall-clock time" - the fourth being the time the send path spent on that digest
+(rank, render, build, serialise), the last when it was handed over. Never configure it in
+production: it sends nothing.
 """
 
 import time
+from typing import NamedTuple
 
 import redis
 from django.conf import settings
@@ -42,15 +44,24 @@ class SinkEmailBackend(BaseEmailBackend):
             html = next((content for content, mime in message.alternatives if mime == "text/html"), "")
             now = time.perf_counter()
             delivery = message.extra_headers.get("X-Paperboy-Delivery", "")
-            self.records.append(f"{delivery},{len(raw)},{len(html.encode())},{(now - self.last) * 1000:.3f}")
+            spent = (now - self.last) * 1000
+            self.records.append(f"{delivery},{len(raw)},{len(html.encode())},{spent:.3f},{time.time():.6f}")
             self.last = now
         return len(email_messages)
 
 
-def read_sink(client: redis.Redis) -> list[tuple[str, int, int, float]]:
-    """The records pushed so far: (delivery id, bytes, HTML bytes, ms)."""
+class SinkRecord(NamedTuple):
+    delivery: str
+    size: int
+    html: int
+    ms: float
+    at: float  # time.time() at the hand-over
+
+
+def read_sink(client: redis.Redis) -> list[SinkRecord]:
+    """The records pushed so far."""
     rows = []
     for raw in client.lrange(SINK_KEY, 0, -1):
-        delivery, size, html, ms = raw.decode().split(",")
-        rows.append((delivery, int(size), int(html), float(ms)))
+        delivery, size, html, ms, at = raw.decode().split(",")
+        rows.append(SinkRecord(delivery, int(size), int(html), float(ms), float(at)))
     return rows

@@ -74,18 +74,19 @@ class Delivery(models.Model):
         # Nothing matched and the reader did not ask for trending papers: no email.
         SKIPPED = "skipped", "Skipped (nothing to send)"
 
+    # No index of its own: the unique (subscriber, edition) one serves lookups by subscriber.
     subscriber = models.ForeignKey(
-        "subscribers.Subscriber", on_delete=models.CASCADE, related_name="deliveries"
+        "subscribers.Subscriber", on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
     edition = models.ForeignKey(Edition, on_delete=models.PROTECT, related_name="deliveries")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
-    claim_token = models.CharField(max_length=32, blank=True, db_index=True)
+    claim_token = models.CharField(max_length=32, blank=True)
     # What was sent: [{"paper": id, "reasons": [...]}], so the browser view shows the same digest.
     items = models.JSONField(default=list, blank=True)
-    esp_message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    esp_message_id = models.CharField(max_length=255, blank=True)
     # What the ESP reported last (webhooks), kept apart from `status`, which the sender owns.
-    esp_status = models.CharField(max_length=16, choices=EspStatus.choices, blank=True, db_index=True)
+    esp_status = models.CharField(max_length=16, choices=EspStatus.choices, blank=True)
     esp_status_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -96,7 +97,16 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["subscriber", "edition"], name="unique_delivery_per_edition")
         ]
-        indexes = [models.Index(fields=["subscriber", "-created_at"])]
+        # Declared here, not with db_index: on PostgreSQL a CharField's db_index adds a second,
+        # LIKE-only index. A tick inserts 100,000 rows and each send updates them twice, so
+        # every index costs; 13 became 8, and the tick's insert took half the time.
+        indexes = [
+            models.Index(fields=["subscriber", "-created_at"]),
+            models.Index(fields=["status"], name="delivery_status"),
+            models.Index(fields=["claim_token"], name="delivery_claim_token"),
+            models.Index(fields=["esp_message_id"], name="delivery_esp_message_id"),
+            models.Index(fields=["esp_status"], name="delivery_esp_status"),
+        ]
         verbose_name_plural = "deliveries"
 
     def __str__(self) -> str:
@@ -106,7 +116,10 @@ class Delivery(models.Model):
 class SentPaper(models.Model):
     """Every paper a subscriber was sent, so no digest repeats one."""
 
-    subscriber = models.ForeignKey("subscribers.Subscriber", on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (subscriber, paper) one serves lookups by subscriber.
+    subscriber = models.ForeignKey(
+        "subscribers.Subscriber", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     paper = models.ForeignKey("papers.Paper", on_delete=models.CASCADE, related_name="+")
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="sent_papers")
 

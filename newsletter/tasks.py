@@ -27,8 +27,8 @@ def dispatch_after_commit(chunk: list[int]) -> None:
 
 @shared_task(name="newsletter.tasks.digest_tick_task", ignore_result=True)
 def digest_tick_task() -> None:
-    with transaction.atomic():
-        run_tick(timezone.now(), dispatch_after_commit)
+    # Not one transaction: the tick commits its rows in batches, each dispatched once committed.
+    run_tick(timezone.now(), dispatch_after_commit)
 
 
 # acks_late: a chunk redelivered after a crash is harmless, it only sends rows still pending.

@@ -4,6 +4,7 @@ Nothing is stored for a link except the confirmation nonce, which makes a confir
 """
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -142,19 +143,33 @@ def list_unsubscribe_headers(subscriber_or_url: Subscriber | str) -> dict[str, s
 FEEDBACK = Purpose("paperboy.subscribers.feedback", timedelta(days=365))
 
 
+def feedback_token(subscriber: Subscriber) -> str:
+    """One token for all of a reader's "more / less like this" links: the paper goes in the
+    link's query. It grants nothing the manage link beside it does not (both steer only this
+    reader's ranking), and a digest signs one token instead of one per paper."""
+    return sign({"s": subscriber.public_id.hex}, FEEDBACK.salt)
+
+
+def feedback_links(subscriber: Subscriber, paper_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """The "more like this" and "less like this" links of each paper, by paper id."""
+    url = token_url("subscribers:feedback", feedback_token(subscriber))
+    return {pk: (f"{url}?paper={pk}&vote=more", f"{url}?paper={pk}&vote=less") for pk in paper_ids}
+
+
 def feedback_urls(subscriber: Subscriber, paper_id: int) -> tuple[str, str]:
-    """The "more like this" and "less like this" links of one paper (one signed token)."""
-    token = sign({"s": subscriber.public_id.hex, "p": paper_id}, FEEDBACK.salt)
-    url = token_url("subscribers:feedback", token)
-    return f"{url}?vote=more", f"{url}?vote=less"
+    return feedback_links(subscriber, [paper_id])[paper_id]
 
 
-def read_feedback_token(token: str) -> tuple[Subscriber, int]:
-    """The reader and paper id a feedback link names; TokenError says why not."""
+def read_feedback_token(token: str, paper: str | None = None) -> tuple[Subscriber, int]:
+    """The reader and paper id a feedback link names (the paper from the link's query, or from
+    the token of a link made before one token served all papers); TokenError says why not."""
     payload, subscriber = _load(FEEDBACK.salt, token, FEEDBACK.max_age)
-    if not isinstance(payload.get("p"), int):
+    paper_id = payload.get("p")
+    if paper_id is None and paper is not None and paper.isascii() and paper.isdigit() and len(paper) <= 18:
+        paper_id = int(paper)
+    if not isinstance(paper_id, int):
         raise TokenError(TokenProblem.INVALID)
-    return subscriber, payload["p"]
+    return subscriber, paper_id
 
 
 FEED_SALT = "paperboy.subscribers.feed"

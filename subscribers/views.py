@@ -263,7 +263,7 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
     """ "More / less like this". Mail scanners open links: GET only shows the buttons; a vote
     is recorded on POST, and can be changed or taken back."""
     try:
-        subscriber, paper_id = tokens.read_feedback_token(token)
+        subscriber, paper_id = tokens.read_feedback_token(token, request.GET.get("paper"))
     except TokenError as error:
         return _token_problem(request, error.problem, "feedback")
     paper = Paper.objects.filter(pk=paper_id).first()

@@ -82,6 +82,16 @@ def profile_of(subscriber: Subscriber, topics: Iterable, learned: Learned | None
     )
 
 
+def preferences_of(subscriber: Subscriber, topics: Iterable) -> tuple:
+    """Everything of a subscriber that profile_of reads (their learned model aside): two
+    readers with equal preferences get the same ranking of the same candidates."""
+    s = subscriber
+    topics = tuple(sorted((t.pk, t.name, t.active) for t in topics))
+    # repr: the JSON fields may hold any JSON, and a list is not hashable.
+    return (topics, repr(s.keywords), repr(s.excluded_keywords), repr(s.followed_authors), s.max_papers,
+            s.min_upvotes, s.include_trending)  # fmt: skip
+
+
 def candidates_of(editions: list[Edition], papers: dict[int, Paper]) -> list[Candidate]:
     """The papers in play across `editions` (one for a daily digest, a week's for a weekly one),
     hidden ones dropped; a paper listed twice counts once, with its best popularity."""

@@ -10,7 +10,7 @@ from django.utils.feedgenerator import Atom1Feed
 from newsletter.models import Delivery, Edition
 from newsletter.reader.archive import delivered_items, public_digest, published_editions
 from newsletter.sending.context import VIEW_SALT, paper_context
-from subscribers.tokens import feedback_urls
+from subscribers.tokens import feedback_links
 
 # "View in browser" links live as long as people keep old emails around.
 VIEW_MAX_AGE = 60 * 60 * 24 * 400
@@ -37,19 +37,16 @@ def view_in_browser(request: HttpRequest, token: str) -> HttpResponse:
     except (signing.BadSignature, Delivery.DoesNotExist, KeyError, TypeError):
         return render(request, "newsletter/view_unavailable.html", status=404)
     subscriber = delivery.subscriber
+    delivered = delivered_items(delivery)
+    links = feedback_links(subscriber, [item.paper.pk for item in delivered])
     items = [
-        {**paper_context(item), **feedback_links(subscriber, item.paper.pk)}
-        for item in delivered_items(delivery)
+        {**paper_context(item), "more_url": links[item.paper.pk][0], "less_url": links[item.paper.pk][1]}
+        for item in delivered
     ]
     context = {"edition": delivery.edition, "items": items, "weekly": subscriber.frequency == "weekly"}
     response = render(request, "newsletter/view_in_browser.html", context)
     response["X-Robots-Tag"] = "noindex"
     return response
-
-
-def feedback_links(subscriber, paper_id: int) -> dict[str, str]:
-    more, less = feedback_urls(subscriber, paper_id)
-    return {"more_url": more, "less_url": less}
 
 
 class EditionFeed(Feed):

@@ -13,7 +13,7 @@ from newsletter.ranking.rank import Ranked
 from papers.models import Paper
 from subscribers.followups import News
 from subscribers.tokens import (
-    feedback_urls,
+    feedback_links,
     list_unsubscribe_headers,
     manage_url,
     sign,
@@ -146,7 +146,7 @@ def reader_links(delivery: Delivery, paper_ids: Iterable[int] = ()) -> Links:
         unsubscribe_url=unsubscribe,
         one_click_url=one_click,
         view_url=view_url(delivery),
-        feedback={pk: feedback_urls(subscriber, pk) for pk in paper_ids},
+        feedback=feedback_links(subscriber, paper_ids),
     )
 
 

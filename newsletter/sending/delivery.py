@@ -6,25 +6,23 @@ claimed, so a redelivered task, a rerun tick or a second worker finds nothing le
 
 import logging
 import random
-import smtplib
 import time
 import uuid
 from dataclasses import dataclass, field
 
-from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db.models import F
 from django.utils import timezone
 
 from newsletter.models import Delivery, SentPaper
-from newsletter.ranking.rank import Candidate, Ranked, candidates_of, profile_of, rank
+from newsletter.ranking.rank import Candidate, Ranked, candidates_of, preferences_of, profile_of, rank
 from newsletter.sending import journal, send_rate
 from newsletter.sending.editions import (
     editions_of_week,
 )
-from newsletter.sending.handover import JournalUnavailable, hand_over
-from newsletter.sending.outcomes import SentPair, save_outcomes
+from newsletter.sending.handover import JournalUnavailable, begin_handing, early_handing, hand_over
+from newsletter.sending.outcomes import Outcome, SentPair, classify_send_error, save_outcomes
 from newsletter.sending.render import DigestLayout, build_digest, digest_layout, is_weekly
 from newsletter.sending.smtp import ReplyLost
 from papers.models import Paper
@@ -33,6 +31,7 @@ from subscribers.followups import News, mark_told, news_for
 from subscribers.models import Vote
 from subscribers.reader_model import learned_of
 from subscribers.status import mailable_q
+from subscribers.topic_refs import topics_of
 
 log = logging.getLogger(__name__)
 
@@ -55,31 +54,6 @@ class Counts:
         self.unknown += other.unknown
         self.retry += other.retry
         self.deferred += other.deferred
-
-
-class Outcome:
-    RETRY = "retry"
-    FAILED = "failed"
-    BOUNCED = "bounced"
-    DEFERRED = "deferred"
-
-
-def classify_send_error(exc: Exception) -> str:
-    """Transient errors are retried; a refused recipient is suppressed; anything else the ESP
-    answered with a 4xx fails the row (a curator can resend once the cause is fixed)."""
-    if isinstance(exc, AnymailRecipientsRefused):
-        return Outcome.BOUNCED
-    if isinstance(exc, AnymailAPIError):
-        status = getattr(exc, "status_code", None)
-        return Outcome.RETRY if status is None or status == 429 or status >= 500 else Outcome.FAILED
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in exc.recipients.values()]
-        return Outcome.BOUNCED if codes and all(c >= 500 for c in codes) else Outcome.RETRY
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return Outcome.BOUNCED if exc.smtp_code >= 500 else Outcome.RETRY
-    if isinstance(exc, OSError | smtplib.SMTPException | TimeoutError):
-        return Outcome.RETRY
-    return Outcome.FAILED
 
 
 NOT_MAILABLE = "not sent: reader suppressed, unsubscribed or paused after the tick"
@@ -142,6 +116,8 @@ class ChunkContext:
                 self._candidates[key] = candidates_of(editions, papers)
                 # One render of every paper this chunk may send (newsletter.sending.render).
                 self.layouts[key] = digest_layout(d.edition, key[1], [c.paper for c in self._candidates[key]])
+        self._ranked: dict[tuple, list[Ranked]] = {}
+        self.topics = topics_of([d.subscriber_id for d in deliveries])
         self.sent: dict[int, set[int]] = {}
         pairs = SentPaper.objects.filter(
             subscriber_id__in=[d.subscriber_id for d in deliveries], paper_id__in=paper_ids
@@ -161,12 +137,20 @@ class ChunkContext:
         self.told += [vote for vote, _ in self.news.get(delivery.subscriber_id, [])]
 
     def rank_for(self, delivery: Delivery) -> list[Ranked]:
+        """The reader's ranking; readers alike (the tick puts them in one chunk) share one.
+        A reader with a learned model of their own is always ranked alone."""
         subscriber = delivery.subscriber
-        profile = profile_of(
-            subscriber, subscriber.topics.all(), learned_of(getattr(subscriber, "learned", None))
-        )
-        candidates = self._candidates[(delivery.edition_id, is_weekly(subscriber))]
-        return rank(profile, candidates, self.sent.get(subscriber.pk, set()))
+        key = (delivery.edition_id, is_weekly(subscriber))
+        learned = learned_of(getattr(subscriber, "learned", None))
+        sent = self.sent.get(subscriber.pk, set())
+        topics = self.topics.get(subscriber.pk, [])
+        alike = None if learned else (key, preferences_of(subscriber, topics), frozenset(sent))
+        ranked = self._ranked.get(alike) if alike else None
+        if ranked is None:
+            ranked = rank(profile_of(subscriber, topics, learned), self._candidates[key], sent)
+            if alike:
+                self._ranked[alike] = ranked
+        return ranked
 
 
 def load_claimed(token: str) -> list[Delivery]:
@@ -174,7 +158,7 @@ def load_claimed(token: str) -> list[Delivery]:
     related = claimed.select_related("subscriber", "edition", "subscriber__learned")
     # Not the edition's scores: decoding that JSON once per row took a tenth of a worker's time,
     # and ChunkContext loads each edition (with its scores) once anyway.
-    return list(related.prefetch_related("subscriber__topics").defer("edition__scores"))
+    return list(related.defer("edition__scores"))
 
 
 def send_chunk(delivery_ids: list[int], give_up: bool = False) -> Counts:
@@ -258,17 +242,17 @@ def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers:
     if problem:  # a row from before the address rule: never mailed to a mangled mailbox
         delivery.error = f"not sent: {problem}"
         return Outcome.FAILED
-    weekly = is_weekly(delivery.subscriber)
-    layout = context.layouts[(delivery.edition_id, weekly)]
-    news = context.news_of(delivery)
-    message = build_digest(delivery, items, weekly, connection=connection, news=news, layout=layout)
     wait = send_rate.reserve(max_wait=context.deadline - time.monotonic())
     if wait is None:
         return Outcome.DEFERRED
     if wait:
         time.sleep(wait)
+    handing = None
     try:
-        hand_over(message, delivery.pk)
+        if early_handing(connection):  # its round trip overlaps the rendering
+            handing = begin_handing(delivery.pk)
+        message = build_message(delivery, items, context, connection)
+        hand_over(message, delivery.pk, handing)
     except JournalUnavailable as exc:  # nothing was sent: retry later
         delivery.error = str(exc)[:2000]
         return Outcome.RETRY
@@ -282,6 +266,9 @@ def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers:
         if send_rate.throttled(exc):  # every worker slows down, not just this message
             send_rate.slow_down(send_rate.retry_after(exc))
         return classify_send_error(exc)
+    finally:
+        if handing is not None:
+            handing.close()
     delivery.status = Delivery.Status.SENT
     delivery.sent_at = timezone.now()
     delivery.error = ""
@@ -290,6 +277,13 @@ def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers:
     context.mark_sent(delivery)
     sent_papers += [SentPair(delivery.subscriber_id, i.paper.pk, delivery.pk) for i in items]
     return Delivery.Status.SENT
+
+
+def build_message(delivery: Delivery, items: list[Ranked], context: ChunkContext, connection):
+    weekly = is_weekly(delivery.subscriber)
+    layout = context.layouts[(delivery.edition_id, weekly)]
+    news = context.news_of(delivery)
+    return build_digest(delivery, items, weekly, connection=connection, news=news, layout=layout)
 
 
 def unsendable(address: str) -> str | None:

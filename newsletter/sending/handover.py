@@ -17,13 +17,31 @@ class JournalUnavailable(RuntimeError):
     """The journal could not be written, so the digest was not handed over."""
 
 
-def hand_over(message: EmailMessage, delivery_id: int) -> None:
-    """Record "handing", then send. JournalUnavailable if the journal is down (nothing was
-    sent); the backend's own exception if sending failed."""
+def early_handing(connection) -> bool:
+    """May "handing" be written before the message is built (journal.begin_handing)? Not over
+    SMTP, where it goes right before the final dot."""
+    return not isinstance(connection, DotHookBackend)
+
+
+def begin_handing(delivery_id: int) -> journal.Handing:
+    """journal.begin_handing; JournalUnavailable if the journal is down (nothing was sent)."""
+    try:
+        return journal.begin_handing(delivery_id)
+    except Exception as exc:
+        raise JournalUnavailable(f"delivery journal unavailable: {exc!r}") from exc
+
+
+def hand_over(message: EmailMessage, delivery_id: int, handing: journal.Handing | None = None) -> None:
+    """Record "handing" (or wait for `handing`, begun while the message was built), then send.
+    JournalUnavailable if the journal is down (nothing was sent); the backend's own exception
+    if sending failed."""
 
     def record_handing() -> None:
         try:
-            journal.record_handing(delivery_id)
+            if handing is not None:
+                handing.confirm()
+            else:
+                journal.record_handing(delivery_id)
         except Exception as exc:  # cache down: do not send blind
             raise JournalUnavailable(f"delivery journal unavailable: {exc!r}") from exc
 

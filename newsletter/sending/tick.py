@@ -13,8 +13,7 @@ from time import sleep
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.postgres.aggregates import ArrayAgg
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Max, Q
 
 from newsletter.models import Delivery, Edition
@@ -24,6 +23,7 @@ from newsletter.sending.editions import (
     close_finished_editions,
     current_edition,
 )
+from newsletter.sending.outcomes import int_array
 from newsletter.sending.recovery import recover_abandoned
 from subscribers.models import Frequency, Subscriber
 from subscribers.status import mailable_q
@@ -70,13 +70,38 @@ def in_profile_order(subscriber_ids: list[int]) -> list[int]:
     """The ids with readers of the same preferences next to each other. Rows are created and
     chunked in this order, so readers who get the same digest share a chunk and its worker
     renders that digest once (newsletter.sending.render.shared_digest)."""
-    readers = Subscriber.objects.filter(pk__in=subscriber_ids)
-    order = ["frequency", "max_papers", "include_trending", "min_upvotes"]
     if connection.vendor == "postgresql":
-        readers = readers.annotate(topic_ids=ArrayAgg("topics__pk", order_by="topics__pk", default=[]))
-        order.append("topic_ids")
-    order += ["keywords", "excluded_keywords", "followed_authors", "pk"]
-    return list(readers.order_by(*order).values_list("pk", flat=True))
+        return profile_order_pg(subscriber_ids)
+    readers = Subscriber.objects.filter(pk__in=subscriber_ids)
+    order = ["frequency", "max_papers", "include_trending", "min_upvotes", "keywords", "excluded_keywords"]
+    return list(readers.order_by(*order, "followed_authors", "pk").values_list("pk", flat=True))
+
+
+# One statement, the ids as one array literal: the ORM's pk__in with 100,000 parameters and an
+# ArrayAgg over the whole join took 2.5 s of a 100,000-reader tick.
+_PROFILE_ORDER = """
+    WITH due AS (SELECT unnest(%s::bigint[]) AS id),
+    chosen AS (
+        SELECT t.subscriber_id, array_agg(t.topic_id ORDER BY t.topic_id) AS topic_ids
+        FROM {topics} AS t JOIN due ON due.id = t.subscriber_id
+        GROUP BY t.subscriber_id
+    )
+    SELECT s.id FROM {subscribers} AS s
+    JOIN due ON due.id = s.id
+    LEFT JOIN chosen ON chosen.subscriber_id = s.id
+    ORDER BY s.frequency, s.max_papers, s.include_trending, s.min_upvotes,
+        coalesce(chosen.topic_ids, '{{}}'), s.keywords, s.excluded_keywords, s.followed_authors, s.id
+"""
+
+
+def profile_order_pg(subscriber_ids: list[int]) -> list[int]:
+    tables = {
+        "topics": Subscriber.topics.through._meta.db_table,
+        "subscribers": Subscriber._meta.db_table,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_PROFILE_ORDER.format(**tables), [int_array(subscriber_ids)])
+        return [row[0] for row in cursor.fetchall()]
 
 
 @dataclass
@@ -140,7 +165,8 @@ _INSERT_DELIVERIES = """
 
 def insert_deliveries_pg(edition: Edition, subscriber_ids: list[int]) -> list[int]:
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_DELIVERIES.format(table=Delivery._meta.db_table), [edition.pk, subscriber_ids])
+        query = _INSERT_DELIVERIES.format(table=Delivery._meta.db_table)
+        cursor.execute(query, [edition.pk, int_array(subscriber_ids)])
         return sorted(row[0] for row in cursor.fetchall())
 
 
@@ -160,16 +186,45 @@ def run_tick(
         return result
     due = in_profile_order(due_subscriber_ids(edition, now, ignore_time))
     result.due = len(due)
-    ids = set(create_deliveries(edition, due)) | set(orphaned_pending_ids(edition, now))
-    ids = sorted(ids | set(recovered.pending))
-    result.queued = len(ids)
-    if ids and edition.status == Edition.Status.SCHEDULED:
-        Edition.objects.filter(pk=edition.pk, status=Edition.Status.SCHEDULED).update(
-            status=Edition.Status.SENDING
-        )
-    for chunk in chunked(ids, settings.DIGEST_CHUNK_SIZE):
+    waiting = sorted(set(orphaned_pending_ids(edition, now)) | set(recovered.pending))
+    size = settings.DIGEST_CHUNK_SIZE
+    for batch in batches(due, size * HEAD_START_CHUNKS, size * BATCH_CHUNKS):
+        # Each batch is committed before its chunks go out (dispatch may be after commit), so
+        # workers send the first digests while the tick still inserts the rest. A tick that
+        # dies between batches leaves the rest to the next tick, which finds them still due.
+        with transaction.atomic():
+            ids = create_deliveries(edition, batch)
+            if ids and not result.queued:
+                start_sending(edition)
+        result.queued += len(ids)
+        for chunk in chunked(ids, settings.DIGEST_CHUNK_SIZE):
+            dispatch(chunk)
+    if waiting and not result.queued:
+        start_sending(edition)
+    result.queued += len(waiting)
+    for chunk in chunked(waiting, settings.DIGEST_CHUNK_SIZE):
         dispatch(chunk)
     return result
+
+
+# Chunks whose rows the tick commits first, so that every worker has one to start on; then
+# batches of this many chunks, each sent while the next is inserted.
+HEAD_START_CHUNKS = 4
+BATCH_CHUNKS = 20
+
+
+def batches(ids: list[int], head: int, size: int) -> list[list[int]]:
+    """The ids as a head of `head`, then batches of `size` (no empty batch)."""
+    rest = ids[head:]
+    return [
+        batch for batch in [ids[:head], *(rest[i : i + size] for i in range(0, len(rest), size))] if batch
+    ]
+
+
+def start_sending(edition: Edition) -> None:
+    Edition.objects.filter(pk=edition.pk, status=Edition.Status.SCHEDULED).update(
+        status=Edition.Status.SENDING
+    )
 
 
 # --- retrying in-process (send_digests) -----------------------------------------------------

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core import signing
 
@@ -49,15 +51,20 @@ def test_the_feed_is_atom_with_one_entry_per_edition(client):
     assert "/archive/2026-03-04/" in feed.text
 
 
+def text_of(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
 def test_view_in_browser_shows_exactly_what_the_reader_got(client, smtp_server):
     alice()
     a_day_of_papers()
     released_edition(at=utc(2026, 3, 4, 20))
     tick(utc(2026, 3, 5, 7))
     delivery = Delivery.objects.get()
-    link = view_url(delivery)
-    assert link in smtp_server.messages[0].get_body(("plain",)).get_content()
-    page = client.get(link.removeprefix("http://127.0.0.1:8000"))
+    # The link the reader got (its signature's timestamp is the send's second, not this one's).
+    [token] = re.findall(r"http://127\.0\.0\.1:8000/digest/([^/\s]+)/", text_of(smtp_server.messages[0]))
+    assert signing.loads(token, salt=VIEW_SALT) == {"d": delivery.pk}
+    page = client.get(f"/digest/{token}/")
     assert page.status_code == 200
     assert "Text-to-Video Generation with Diffusion Models" in page.text
     assert "Scaling Laws" not in page.text
@@ -80,4 +87,4 @@ def test_view_in_browser_offers_more_and_less_like_this(client, smtp_server):
     tick(utc(2026, 3, 5, 7))
     page = client.get(view_url(Delivery.objects.get()).removeprefix("http://127.0.0.1:8000"))
     assert page.text.count(">More like this</a>") == 2
-    assert "/feedback/" in page.text and "?vote=less" in page.text
+    assert len(re.findall(r'href="[^"]*/feedback/[^/"]+/\?paper=\d+&amp;vote=less"', page.text)) == 2

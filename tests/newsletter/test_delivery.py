@@ -3,14 +3,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from newsletter.models import Delivery, Edition, SentPaper
 from newsletter.sending import journal
 from newsletter.sending.delivery import send_chunk
 from newsletter.sending.recovery import recover_abandoned
-from newsletter.sending.tick import create_deliveries, latest_delivery_moment, run_tick
+from newsletter.sending.tick import (
+    BATCH_CHUNKS,
+    HEAD_START_CHUNKS,
+    create_deliveries,
+    latest_delivery_moment,
+    run_tick,
+)
 from papers.models import Paper
 from subscribers.models import Status
 from tests.newsletter.personas import DAY, a_day_of_papers, alice, bob, carol, reader, released_edition, topic
@@ -271,3 +277,51 @@ def test_deliveries_are_created_once_in_the_readers_order():
     again = create_deliveries(edition, order)
     assert Delivery.objects.count() == 5
     assert sorted(again) == ([] if connection.vendor == "postgresql" else created)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_tick_hands_out_its_first_chunks_before_it_inserts_the_rest(settings):
+    """Workers start sending while the tick still inserts rows: the first chunks are dispatched
+    once their rows are committed (seen from another connection), before the others exist."""
+    settings.DIGEST_CHUNK_SIZE = 1
+    for n in range(50):
+        reader(f"reader{n:02}@example.test", [topic("video", "video generation")])
+    a_day_of_papers()
+    edition = released_edition(at=RELEASED)
+    committed_at_dispatch: list[int] = []
+
+    def dispatch(chunk: list[int]) -> None:
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT id FROM newsletter_delivery")
+                committed = {row[0] for row in cursor.fetchall()}
+        finally:
+            other.close()
+        assert set(chunk) <= committed, "a chunk went out before its rows were committed"
+        committed_at_dispatch.append(len(committed))
+
+    result = run_tick(utc(2026, 3, 5, 13), dispatch, edition, ignore_time=True)
+    assert result.queued == 50 and Delivery.objects.count() == 50
+    # The head's chunks go out with only the head's rows inserted; then batch after batch.
+    head, batch = HEAD_START_CHUNKS, BATCH_CHUNKS
+    expected = [head] * head
+    for start in range(head, 50, batch):
+        expected += [min(50, start + batch)] * (min(50, start + batch) - start)
+    assert committed_at_dispatch == expected and len(set(expected)) >= 3  # head and two batches
+    assert Edition.objects.get(pk=edition.pk).status == Edition.Status.SENDING
+
+
+def test_readers_alike_share_a_ranking_but_never_one_of_them_gets_a_paper_twice(smtp_server):
+    topics = [topic("video", "video generation, text-to-video"), topic("diffusion", "diffusion")]
+    a, b, c = (reader(f"alike-{name}@example.test", topics) for name in "abc")
+    before = DAY - timedelta(days=1)
+    a_day_of_papers(before)
+    c_earlier = Delivery.objects.create(subscriber=c, edition=released_edition(before))
+    papers = a_day_of_papers()
+    SentPaper.objects.create(subscriber=c, paper=papers["video"], delivery=c_earlier)
+    edition = released_edition(at=RELEASED)
+    tick(utc(2026, 3, 5, 13), edition, ignore_time=True)
+    got = {d.subscriber_id: [i["paper"] for i in d.items] for d in Delivery.objects.filter(edition=edition)}
+    assert got[a.pk] == got[b.pk] and papers["video"].pk in got[a.pk]
+    assert got[c.pk] == [pk for pk in got[a.pk] if pk != papers["video"].pk]

@@ -1,9 +1,14 @@
 """The delivery journal: "sent" entries ride along with the next write, and none is lost when
 a write fails."""
 
-import pytest
+import socket
 
+import pytest
+import redis
+
+from config.cache import shared_redis
 from newsletter.sending import journal
+from tests.services import require_redis
 
 
 def test_a_deferred_sent_entry_is_written_with_the_next_handing_or_the_flush():
@@ -44,3 +49,39 @@ def test_forgotten_entries_are_gone():
     journal.record_claimed([7, 8])
     journal.forget([7])
     assert journal.read([7, 8]) == {8: {"phase": journal.CLAIMED}}
+
+
+def test_a_handing_begun_before_the_rendering_is_written_once_confirmed():
+    journal.defer_sent(20, "<m20@x>", [])
+    handing = journal.begin_handing(21)
+    handing.confirm()
+    handing.close()  # after a confirm: nothing more to do
+    assert journal.read([20, 21]) == {
+        20: {"phase": journal.SENT, "esp": "<m20@x>", "items": []},
+        21: {"phase": journal.HANDING},
+    }
+
+
+def test_a_handing_given_up_keeps_the_deferred_entries_for_the_next_write():
+    journal.defer_sent(30, "<m30@x>", [])
+    journal.begin_handing(31).close()  # the digest was never sent (its rendering failed)
+    journal.flush()
+    assert journal.read([30])[30]["phase"] == journal.SENT
+
+
+def test_a_handing_whose_connection_is_lost_raises_and_keeps_the_deferred_entries():
+    require_redis()
+    journal.defer_sent(40, "<m40@x>", [])
+    admin = shared_redis()
+    admin.client_pause(5000, all=False)  # writes wait: no reply can come before the drop
+    try:
+        handing = journal.begin_handing(41)
+        handing._conn._sock.shutdown(socket.SHUT_RDWR)  # the connection dropped before the reply
+        with pytest.raises(redis.ConnectionError):
+            handing.confirm()
+    finally:
+        admin.client_unpause()
+    journal.flush()
+    assert journal.read([40])[40]["phase"] == journal.SENT
+    journal.record_handing(42)  # the pool still works: the broken connection was dropped
+    assert journal.read([42])[42]["phase"] == journal.HANDING

@@ -17,8 +17,9 @@ from django.core.management import call_command
 
 from newsletter.models import Delivery
 from newsletter.sending import journal
-from newsletter.sending.delivery import REPLY_LOST, Outcome, classify_send_error
+from newsletter.sending.delivery import REPLY_LOST
 from newsletter.sending.handover import hand_over
+from newsletter.sending.outcomes import Outcome, classify_send_error
 from newsletter.sending.smtp import ReplyLost
 from tests.newsletter.personas import DAY, a_day_of_papers, alice, bob, diffusion, paper, reader, video
 

@@ -8,6 +8,7 @@ import socket
 import pytest
 from django.core.management import call_command
 
+from benchmarks import spy
 from benchmarks.data import BENCH_DOMAIN
 from newsletter.models import Delivery
 from subscribers.models import Subscriber
@@ -40,9 +41,27 @@ def test_bench_digests_sends_every_due_digest_exactly_once_on_real_workers(capsy
     for key in ("wall_s", "digests_per_s", "naive_digests_per_s", "speedup", "p95_ms_per_digest",
                 "peak_rss_mb", "html_kb_p95"):  # fmt: skip
         assert result[key] > 0, key
+    assert 0 < result["first_digest_s"] < result["wall_s"]
+    assert result["machine_busy_cores"] > 0 and result["postgres_cpu_s"] > 0
     # Nothing of the run is left behind.
     assert not Subscriber.objects.filter(email__endswith=f"@{BENCH_DOMAIN}").exists()
     assert not Delivery.objects.exists()
+
+
+def test_the_py_spy_summary_adds_each_project_function_once_per_sample(tmp_path):
+    send = "main (celery/x.py:1);send_chunk (newsletter/sending/delivery.py:200)"
+    rank = "rank (newsletter/ranking/rank.py:9)"
+    (tmp_path / "worker0.txt").write_text(
+        f"{send};{rank};{rank} 3\n"  # a recursive call counts once
+        f"{send};wait (psycopg/connection.py:5) 1\n"
+    )
+    (tmp_path / "worker1.txt").write_text("main (celery/x.py:1);_epoll.poll (kombu/utils/eventio.py:83) 4\n")
+    project, spent = spy.summary(tmp_path).split("where the time is spent")
+    assert "8 samples" in project and "celery/x.py" not in project
+    assert "50.0%  send_chunk (newsletter/sending/delivery.py:200)" in project
+    assert "37.5%  rank (newsletter/ranking/rank.py:9)" in project
+    assert "50.0%  _epoll.poll (kombu/utils/eventio.py:83)" in spent
+    assert "12.5%  wait (psycopg/connection.py:5)" in spent
 
 
 def test_bench_web_posts_valid_signups_and_one_click_unsubscribes_through_gunicorn(capsys):

@@ -5,7 +5,7 @@ import pytest
 
 from subscribers.models import ReaderModel, Vote
 from subscribers.reader_model import retrain
-from subscribers.tokens import MANAGE, feedback_urls, make_token
+from subscribers.tokens import FEEDBACK, MANAGE, feedback_urls, make_token, sign
 from tests.subscribers.helpers import make_paper, make_subscriber, make_topic
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +53,18 @@ def test_a_bad_feedback_link_or_choice_gets_a_clear_answer(client, alice, paper)
     assert client.post(path_of(feedback_urls(alice, paper.pk)[0]), {"vote": "maybe"}).status_code == 400
     paper.delete()
     assert client.get(path_of(feedback_urls(alice, 999)[0])).status_code == 400
+
+
+def test_a_link_names_its_paper_and_one_signed_before_that_still_works(client, alice, paper):
+    url = path_of(feedback_urls(alice, paper.pk)[0])
+    token = url.split("/")[2]
+    for query in ("", "?paper=", "?paper=x1", "?paper=" + "9" * 19, "?paper=%D9%A3"):
+        assert client.post(f"/feedback/{token}/{query}", {"vote": "more"}).status_code == 400, query
+    assert not Vote.objects.exists()
+    # A link from a digest sent before one token served every paper: the paper is in the token.
+    older = sign({"s": alice.public_id.hex, "p": paper.pk}, FEEDBACK.salt)
+    assert client.post(f"/feedback/{older}/?vote=less", {"vote": "less"}).status_code == 200
+    assert Vote.objects.get(subscriber=alice, paper=paper).value == -1
 
 
 def test_the_preference_centre_shows_votes_and_erases_them(client, alice, paper):

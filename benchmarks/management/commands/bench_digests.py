@@ -4,6 +4,8 @@ worker processes against a naive baseline; the last line printed is one JSON obj
 It needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL), and a database of its own: it creates
 readers at the benchmarks.digests.BENCH_DOMAIN and removes them before each run."""
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
@@ -23,6 +25,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--timeout", type=float, default=1800.0, help="seconds the send may take")
         parser.add_argument("--profile", action="store_true", help="print a cProfile of one chunk first")
+        parser.add_argument(
+            "--py-spy",
+            type=Path,
+            metavar="FOLDER",
+            help="record the workers with py-spy during the send (raw stacks in FOLDER) and print a summary",
+        )
         parser.add_argument("--keep", action="store_true", help="leave the bench readers in the database")
 
     def handle(self, *args, **options) -> None:
@@ -38,6 +46,7 @@ class Command(BaseCommand):
             seed=options["seed"],
             timeout=options["timeout"],
             profile=options["profile"],
+            spy_folder=options["py_spy"],
             log=lambda line: self.stdout.write(line),
         )
         if not options["keep"]:
