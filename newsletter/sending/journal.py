@@ -82,14 +82,15 @@ class Handing:
             self._write_now(entries)
             return
         self._pool = client.connection_pool
-        self._conn = self._pool.get_connection()
         self._replies = len(entries)
         ttl = settings.DIGEST_JOURNAL_TTL
         commands = [("SET", _key(i), json.dumps(e), "EX", ttl) for i, e in entries.items()]
         try:
+            self._conn = self._pool.get_connection()  # connects: may fail
             self._conn.send_packed_command(self._conn.pack_commands(commands))
         except Exception:
             self.close()
+            _deferred.update(self._deferred)  # close() kept them only with a connection
             raise
 
     def _write_now(self, entries: dict[int, dict]) -> None:

@@ -85,3 +85,22 @@ def test_a_handing_whose_connection_is_lost_raises_and_keeps_the_deferred_entrie
     assert journal.read([40])[40]["phase"] == journal.SENT
     journal.record_handing(42)  # the pool still works: the broken connection was dropped
     assert journal.read([42])[42]["phase"] == journal.HANDING
+
+
+def test_a_handing_that_cannot_connect_keeps_the_deferred_entries():
+    require_redis()
+    journal.defer_sent(50, "<m50@x>", [])
+    pool = shared_redis().connection_pool
+
+    def refused(*args, **kwargs):
+        raise redis.ConnectionError("Connection refused")
+
+    original = pool.get_connection
+    pool.get_connection = refused
+    try:
+        with pytest.raises(redis.ConnectionError):
+            journal.begin_handing(51)
+    finally:
+        pool.get_connection = original
+    journal.flush()
+    assert journal.read([50, 51]) == {50: {"phase": journal.SENT, "esp": "<m50@x>", "items": []}}
