@@ -76,6 +76,7 @@ def test_digests_assembled_from_one_render_match_the_templates_reader_by_reader(
     assert len(render._layouts) == 1  # one render served every reader
 
 
+@time_machine.travel("2026-03-05 08:00:00+00:00", tick=False)
 def test_a_layout_for_other_papers_is_not_used(day):
     edition, papers = day
     delivery = Delivery.objects.create(subscriber=alice(), edition=edition)
@@ -85,6 +86,7 @@ def test_a_layout_for_other_papers_is_not_used(day):
     assert_same_email(got, parts(build_digest_one_by_one(delivery, items, weekly=False)))
 
 
+@time_machine.travel("2026-03-05 08:00:00+00:00", tick=False)
 def test_weekly_digests_and_readers_with_news_match_the_templates(day):
     edition, papers = day
     weekday = edition.listed_on.weekday()
