@@ -15,7 +15,7 @@ from django.core.mail import get_connection
 from django.db.models import F
 from django.utils import timezone
 
-from newsletter.models import Delivery, SentPaper
+from newsletter.models import Delivery, Edition, SentPaper
 from newsletter.ranking.rank import Candidate, Ranked, candidates_of, preferences_of, profile_of, rank
 from newsletter.sending import journal, send_rate
 from newsletter.sending.editions import (
@@ -155,10 +155,13 @@ class ChunkContext:
 
 def load_claimed(token: str) -> list[Delivery]:
     claimed = Delivery.objects.filter(claim_token=token, status=Delivery.Status.SENDING)
-    related = claimed.select_related("subscriber", "edition", "subscriber__learned")
-    # Not the edition's scores: decoding that JSON once per row took a tenth of a worker's time,
-    # and ChunkContext loads each edition (with its scores) once anyway.
-    return list(related.defer("edition__scores"))
+    deliveries = list(claimed.select_related("subscriber", "subscriber__learned"))
+    # One Edition object per edition, not one per row through a join (a third of this load),
+    # and without its scores: ChunkContext loads each edition with its scores once anyway.
+    editions = Edition.objects.defer("scores").in_bulk({d.edition_id for d in deliveries})
+    for delivery in deliveries:
+        delivery.edition = editions[delivery.edition_id]
+    return deliveries
 
 
 def send_chunk(delivery_ids: list[int], give_up: bool = False) -> Counts:
