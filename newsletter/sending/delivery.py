@@ -245,16 +245,19 @@ def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers:
     if problem:  # a row from before the address rule: never mailed to a mangled mailbox
         delivery.error = f"not sent: {problem}"
         return Outcome.FAILED
-    wait = send_rate.reserve(max_wait=context.deadline - time.monotonic())
-    if wait is None:
+    # With a rate, the slot is taken once the digest is built, right before the hand-over: the
+    # rendering between them made the pace the ESP sees uneven (a second with rate + burst + 1).
+    # "Handing" is never written before a wait, or a crash while waiting would leave it in doubt.
+    paced = send_rate.paced()
+    if not paced and not wait_for_slot(context):  # no bucket, but a throttle may hold us all
         return Outcome.DEFERRED
-    if wait:
-        time.sleep(wait)
     handing = None
     try:
-        if early_handing(connection):  # its round trip overlaps the rendering
+        if early_handing(connection) and not paced:  # its round trip overlaps the rendering
             handing = begin_handing(delivery.pk)
         message = build_message(delivery, items, context, connection)
+        if paced and not wait_for_slot(context):
+            return Outcome.DEFERRED
         hand_over(message, delivery.pk, handing)
     except JournalUnavailable as exc:  # nothing was sent: retry later
         delivery.error = str(exc)[:2000]
@@ -280,6 +283,17 @@ def send_one(delivery: Delivery, context: ChunkContext, connection, sent_papers:
     context.mark_sent(delivery)
     sent_papers += [SentPair(delivery.subscriber_id, i.paper.pk, delivery.pk) for i in items]
     return Delivery.Status.SENT
+
+
+def wait_for_slot(context: ChunkContext) -> bool:
+    """Sleep until this message's send slot (DIGEST_SEND_RATE, or a throttle's hold); false when
+    none comes before the chunk's deadline (nothing reserved: the rest go to a new task)."""
+    wait = send_rate.reserve(max_wait=context.deadline - time.monotonic())
+    if wait is None:
+        return False
+    if wait:
+        time.sleep(wait)
+    return True
 
 
 def build_message(delivery: Delivery, items: list[Ranked], context: ChunkContext, connection):

@@ -98,6 +98,11 @@ def _interval() -> float:
     return 1.0 / rate if rate else 0.0
 
 
+def paced() -> bool:
+    """Is a rate set (DIGEST_SEND_RATE)? Then each message waits for a slot of the bucket."""
+    return bool(settings.DIGEST_SEND_RATE)
+
+
 def reserve(max_wait: float) -> float | None:
     """Reserve this worker's next send: the seconds to wait for it (0: at once), or None when
     no slot comes within `max_wait` seconds (nothing is reserved then)."""

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from newsletter.models import Delivery
-from newsletter.sending import send_rate
+from newsletter.sending import delivery, journal, send_rate
 from newsletter.sending.delivery import send_chunk, send_in_process
 from newsletter.sending.tick import run_tick
 from tests.newsletter.personas import a_day_of_papers, reader, released_edition, video
@@ -72,3 +72,37 @@ def test_a_429_holds_the_next_send_for_its_retry_after(settings):
     assert esp.answers == ["429", "200", "200"]
     assert counts.sent == 2 and len(counts.retry) == 1
     assert esp.times[1] - esp.times[0] >= 1.0 - 0.02
+
+
+@pytest.mark.parametrize(
+    ("rate", "order"),
+    [
+        # Paced: the slot right before the hand-over, so rendering does not make the pace uneven;
+        # "handing" only after the wait, so a crash while waiting leaves nothing in doubt.
+        (10.0, ["build", "slot", "handing"]),
+        # No rate: only a throttle's hold is checked first, and the journal's round trip
+        # overlaps the rendering.
+        (None, ["slot", "handing", "build"]),
+    ],
+)
+def test_with_a_rate_the_slot_is_taken_between_the_build_and_the_hand_over(
+    rate, order, settings, monkeypatch
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.DIGEST_SEND_RATE = rate
+    events: list[str] = []
+
+    def noting(name: str, real):
+        def call(*args, **kwargs):
+            events.append(name)
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(delivery, "build_message", noting("build", delivery.build_message))
+    monkeypatch.setattr(send_rate, "reserve", noting("slot", send_rate.reserve))
+    monkeypatch.setattr(journal, "record_handing", noting("handing", journal.record_handing))
+    monkeypatch.setattr(journal, "begin_handing", noting("handing", journal.begin_handing))
+    counts = send_chunk(due(2))
+    assert counts.sent == 2
+    assert events == order * 2
