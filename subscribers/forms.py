@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 
+from config.ids import MAX_ID_DIGITS
 from subscribers.addresses import NON_ASCII_MAILBOX, address_problem
 from subscribers.models import WEEKDAYS, Frequency, Topic, validate_single_line
 
@@ -132,7 +133,7 @@ class TopicsField(forms.ModelMultipleChoiceField):
         # An id past 64 bits overflows SQLite's integers (a 500, found by fuzzing): no real id is
         # that long, so it is an invalid choice like any other.
         for pk in value:
-            if len(str(pk)) > 18:
+            if len(str(pk)) > MAX_ID_DIGITS:
                 raise forms.ValidationError(
                     self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
                 )

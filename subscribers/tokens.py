@@ -14,6 +14,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.urls import get_script_prefix, get_urlconf, reverse
 
+from config.ids import id_from
 from subscribers.models import Subscriber
 
 
@@ -165,8 +166,8 @@ def read_feedback_token(token: str, paper: str | None = None) -> tuple[Subscribe
     the token of a link made before one token served all papers); TokenError says why not."""
     payload, subscriber = _load(FEEDBACK.salt, token, FEEDBACK.max_age)
     paper_id = payload.get("p")
-    if paper_id is None and paper is not None and paper.isascii() and paper.isdigit() and len(paper) <= 18:
-        paper_id = int(paper)
+    if paper_id is None:
+        paper_id = id_from(paper)
     if not isinstance(paper_id, int):
         raise TokenError(TokenProblem.INVALID)
     return subscriber, paper_id

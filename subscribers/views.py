@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.ids import id_from
 from papers.first_start import first_fetch_failure, listing_days, load_command
 from papers.matching import split_terms
 from papers.models import Paper
@@ -289,10 +290,8 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
 
 def _posted_paper(request: HttpRequest) -> Paper | None:
     """The paper a form names by id; None for a missing or malformed id (not a 500)."""
-    paper_id = request.POST.get("paper", "")
-    if not (paper_id.isascii() and paper_id.isdigit() and len(paper_id) <= 18):
-        return None
-    return Paper.objects.filter(pk=int(paper_id)).first()
+    paper_id = id_from(request.POST.get("paper"))
+    return None if paper_id is None else Paper.objects.filter(pk=paper_id).first()
 
 
 @never_cache

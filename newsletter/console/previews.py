@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 
+from config.ids import id_from
 from newsletter.models import Delivery, Edition
 from newsletter.ranking.rank import Ranked
 from newsletter.sending.delivery import ChunkContext
@@ -69,7 +70,8 @@ def personas() -> list[tuple[str, str]]:
 
 def find_subscriber(value: str) -> Subscriber:
     value = value.strip()
-    found = Subscriber.objects.filter(pk=int(value)) if value.isdigit() else None
+    pk = id_from(value)
+    found = Subscriber.objects.filter(pk=pk) if pk is not None else None
     if found is None or not found.exists():
         found = Subscriber.objects.filter(email__iexact=value)
     subscriber = found.first()

@@ -6,6 +6,7 @@ code. The sign-up page lives in subscribers, below this layer: it finds `landing
 from dataclasses import dataclass
 from datetime import date
 
+from config.ids import id_from
 from newsletter.ranking.rank import Ranked, candidates_from_scores, profile_of, rank
 from papers.matching import split_terms
 from papers.models import Paper, latest_listing_day
@@ -31,8 +32,7 @@ def landing_content(topic_ids: list[str], keywords: str) -> Landing:
     if day is None:
         return Landing(None, [], [], False, 0)
     papers = list(Paper.objects.filter(listings__listed_on=day).order_by("-upvotes", "arxiv_id"))
-    # Ids as the form would accept them: digits, and short enough for any database's integers.
-    ids = [t for t in topic_ids if t.isdigit() and len(t) <= 18]
+    ids = [pk for pk in map(id_from, topic_ids) if pk is not None]  # as the form would take them
     topics = list(Topic.objects.filter(active=True, pk__in=ids))
     terms = split_terms(keywords)[:MAX_TERMS]
     chosen = bool(topics or terms)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config.ids import id_from
 from newsletter.models import Delivery, DeliveryEvent, EspStatus
 from newsletter.sending.delivery import settle_pending_of
 from subscribers.models import Status, Subscriber
@@ -35,9 +36,10 @@ RANK = {
 
 # --- applying an event (in a worker) -------------------------------------------------------------
 def find_delivery(row: DeliveryEvent) -> Delivery | None:
-    delivery_id = str(row.payload.get("metadata", {}).get("delivery_id", ""))
-    if delivery_id.isdigit():
-        found = Delivery.objects.select_related("subscriber").filter(pk=int(delivery_id)).first()
+    # Ours, echoed by the ESP; anything else (a forged webhook's 30 digits) names no row.
+    delivery_id = id_from(str(row.payload.get("metadata", {}).get("delivery_id", "")))
+    if delivery_id is not None:
+        found = Delivery.objects.select_related("subscriber").filter(pk=delivery_id).first()
         if found is not None:
             return found
     if row.message_id:

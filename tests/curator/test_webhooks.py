@@ -128,6 +128,32 @@ def test_a_postmark_hard_bounce_suppresses_the_reader_and_marks_the_delivery(
     )  # fmt: skip
 
 
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+@pytest.mark.parametrize(
+    "spell",
+    [
+        lambda pk: str(pk).translate(ARABIC_INDIC),  # int() reads these digits: bob's row
+        lambda pk: "9" * 30,  # past the id column
+        lambda pk: f"{pk}a",
+    ],
+)
+def test_a_delivery_id_that_is_not_ours_falls_back_to_the_message_id(
+    client, webhook_settings, sent_edition, apply_on_commit, spell
+):
+    """The metadata names bob's delivery in another script's digits (or names none): the event
+    is matched by its message id, to alice's delivery, and bob's row is left alone."""
+    delivery = Delivery.objects.get(subscriber__email="alice@example.test")
+    bobs = Delivery.objects.get(subscriber__email="bob@example.test")
+    payload = {**postmark_delivery(delivery), "Metadata": {"delivery_id": spell(bobs.pk)}}
+    assert apply_on_commit(lambda: post(client, POSTMARK, payload)).status_code == 200
+    delivery.refresh_from_db()
+    bobs.refresh_from_db()
+    assert (delivery.esp_status, bobs.esp_status) == (EspStatus.DELIVERED, "")
+    assert DeliveryEvent.objects.get().delivery == delivery
+
+
 def test_the_same_payload_twice_changes_nothing_more(client, webhook_settings, sent_edition, apply_on_commit):
     delivery = Delivery.objects.get(subscriber__email="alice@example.test")
     apply_on_commit(lambda: post(client, POSTMARK, postmark_delivery(delivery)))

@@ -1,0 +1,13 @@
+"""Ids read from outside: a form's field, a link's query, a webhook's metadata."""
+
+# No real id is longer, and a longer one can overflow a 64-bit integer (the forms' fuzzing found
+# SQLite raising OverflowError on one). Digits of other scripts are refused too: int() reads
+# "٣" as 3, so they could name another row.
+MAX_ID_DIGITS = 18
+
+
+def id_from(text: str | None) -> int | None:
+    """The id `text` spells in ASCII digits, or None: missing, malformed or too long."""
+    if text is None or not (text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS):
+        return None
+    return int(text)
