@@ -15,6 +15,7 @@ from papers.ingest import store_listing
 from papers.models import Paper, PaperListing
 from papers.sources.archive import read_archive
 from papers.sources.hf import listing_from_items
+from subscribers.default_topics import create_missing_topics
 from subscribers.models import Frequency, Status, Subscriber, Topic
 
 BENCH_DOMAIN = "bench.paperboy.example"
@@ -60,6 +61,19 @@ def purge() -> None:
     Edition.objects.filter(listed_on=BENCH_DAY).delete()
     PaperListing.objects.filter(listed_on=BENCH_DAY).delete()
     Paper.objects.filter(arxiv_id__startswith=SYNTHETIC_PREFIX).delete()
+
+
+def bench_day(subscribers: int, rng: random.Random) -> tuple[Edition, str]:
+    """A clean slate, then an edition of EDITION_PAPERS and `subscribers` readers due it; the
+    edition and where its papers came from ("archive" or "synthetic")."""
+    purge()
+    if not Topic.objects.filter(active=True).exists():
+        create_missing_topics(Topic)  # a flushed test database has lost the migration's topics
+    edition, source = make_edition(EDITION_PAPERS, rng)
+    authors = sorted({a for p in Paper.objects.filter(listings__listed_on=BENCH_DAY) for a in p.authors[:3]})
+    make_readers(subscribers, rng, authors)
+    settle_tables()
+    return edition, source
 
 
 def settle_tables() -> None:

@@ -21,15 +21,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from benchmarks import spy
-from benchmarks.data import (
-    BENCH_DAY,
-    BENCH_DOMAIN,
-    EDITION_PAPERS,
-    make_edition,
-    make_readers,
-    purge,
-    settle_tables,
-)
+from benchmarks.data import BENCH_DOMAIN, bench_day
 from benchmarks.naive import chunk_queries, naive_rate, profile_chunk
 from benchmarks.processes import (
     cpu_seconds,
@@ -46,9 +38,7 @@ from newsletter.models import Delivery, Edition
 from newsletter.sending import journal
 from newsletter.sending.tick import run_tick
 from newsletter.tasks import dispatch_after_commit
-from papers.models import Paper
-from subscribers.default_topics import create_missing_topics
-from subscribers.models import Subscriber, Topic
+from subscribers.models import Subscriber
 
 
 # --- measurements ---------------------------------------------------------------------------
@@ -170,13 +160,7 @@ def run(
     rng = random.Random(seed)  # noqa: S311 (synthetic data, reproducible by seed)
     chunk_size = chunk_size or settings.DIGEST_CHUNK_SIZE
     started = time.perf_counter()
-    purge()
-    if not Topic.objects.filter(active=True).exists():
-        create_missing_topics(Topic)  # a flushed test database has lost the migration's topics
-    edition, source = make_edition(EDITION_PAPERS, rng)
-    authors = sorted({a for p in Paper.objects.filter(listings__listed_on=BENCH_DAY) for a in p.authors[:3]})
-    make_readers(subscribers, rng, authors)
-    settle_tables()
+    edition, source = bench_day(subscribers, rng)
     result = Result(subscribers, workers, chunk_size, len(edition.scores["papers"]), source)
     result.setup_s = round(time.perf_counter() - started, 2)
     log(f"setup: {subscribers} readers, {result.papers} papers ({source}) in {result.setup_s} s")

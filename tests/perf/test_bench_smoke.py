@@ -76,3 +76,15 @@ def test_bench_web_posts_valid_signups_and_one_click_unsubscribes_through_gunico
         assert phase["errors"] == 0, phase
         assert 0 < phase["p50_ms"] <= phase["p95_ms"] <= phase["p99_ms"], phase
     assert not Subscriber.objects.filter(email__endswith=f"@{BENCH_DOMAIN}").exists()
+
+
+def test_bench_tick_times_each_phase_and_leaves_nothing(capsys):
+    require_postgres()
+    call_command("bench_tick", "--subscribers", "150", "--repeat", "2")
+    result = last_json_line(capsys.readouterr().out)
+    assert [r["rows"] for r in result["repeats"]] == [150, 150]  # every synthetic reader is due
+    for run in result["repeats"]:
+        phases = run["due_s"] + run["order_s"] + run["insert_s"] + run["commit_s"]
+        assert 0 < phases <= run["total_s"] + 0.002  # five figures, each rounded to the millisecond
+    assert not Subscriber.objects.filter(email__endswith=f"@{BENCH_DOMAIN}").exists()
+    assert not Delivery.objects.exists()
