@@ -36,7 +36,7 @@ RANK = {
 
 # --- applying an event (in a worker) -------------------------------------------------------------
 def find_delivery(row: DeliveryEvent) -> Delivery | None:
-    # Ours, echoed by the ESP; anything else (a forged webhook's 30 digits) names no row.
+    # Ours, echoed by the ESP; anything else (digits of another script, which int() reads) is none.
     delivery_id = id_from(str(row.payload.get("metadata", {}).get("delivery_id", "")))
     if delivery_id is not None:
         found = Delivery.objects.select_related("subscriber").filter(pk=delivery_id).first()
