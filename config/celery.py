@@ -1,7 +1,8 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init, worker_ready
+from celery.signals import task_prerun, worker_process_init, worker_ready
+from django.db import close_old_connections
 
 import config.broker  # noqa: F401  (registers the embedded broker's transport alias)
 from config.runtime import tune_garbage_collection
@@ -17,3 +18,12 @@ app.autodiscover_tasks()
 @worker_process_init.connect  # prefork pool: each child
 def loaded(**_kwargs) -> None:
     tune_garbage_collection()
+
+
+@task_prerun.connect
+def fresh_connections(sender=None, **_kwargs) -> None:
+    """Before each task, what Django does before each request: close a database connection past
+    CONN_MAX_AGE, or one that failed and no longer answers (CELERY_DB_REUSE_MAX keeps Celery
+    from closing them all). An eager task runs inside its caller's transaction: left alone."""
+    if not getattr(sender.request, "is_eager", False):
+        close_old_connections()

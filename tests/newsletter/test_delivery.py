@@ -14,6 +14,7 @@ from newsletter.sending.tick import (
     BATCH_CHUNKS,
     HEAD_START_CHUNKS,
     create_deliveries,
+    in_profile_order,
     latest_delivery_moment,
     run_tick,
 )
@@ -279,6 +280,41 @@ def test_deliveries_are_created_once_in_the_readers_order():
     again = create_deliveries(edition, order)
     assert Delivery.objects.count() == 5
     assert sorted(again) == ([] if connection.vendor == "postgresql" else created)
+
+
+def test_readers_of_the_same_preferences_come_out_together_whatever_their_sign_up_order():
+    """The tick's order puts readers alike in one run, so a chunk ranks and renders their digest
+    once; readers differing in any one preference are in different runs."""
+    video, diffusion = topic("video", "video generation"), topic("diffusion", "diffusion models")
+    profiles = {
+        "video": {"topics": [video]},
+        "both": {"topics": [diffusion, video]},
+        "both-weekly": {"topics": [video, diffusion], "frequency": "weekly"},
+        "video-kw": {"topics": [video], "keywords": ["sora"]},
+        "video-no-kw": {"topics": [video], "excluded_keywords": ["sora"]},
+        "video-author": {"topics": [video], "followed_authors": ["Ada Lovelace"]},
+        "video-5": {"topics": [video], "max_papers": 5},
+        "video-trending": {"topics": [video], "include_trending": True},
+        "video-upvotes": {"topics": [video], "min_upvotes": 10},
+        "none": {},
+    }
+    profile_of: dict[int, str] = {}
+    for n in range(4):  # signed up interleaved: a, b, c, ..., a, b, c, ...
+        for name, fields in profiles.items():
+            fields = dict(fields)
+            chosen = fields.pop("topics", [])
+            profile_of[reader(f"{name}-{n}@example.test", chosen, **fields).pk] = name
+    order = in_profile_order(list(profile_of))
+    assert sorted(order) == sorted(profile_of)
+    runs = [
+        name
+        for i, name in enumerate(profile_of[pk] for pk in order)
+        if i == 0 or profile_of[order[i - 1]] != name
+    ]
+    assert sorted(runs) == sorted(profiles)  # one run per profile
+    for name in profiles:
+        ids = [pk for pk in order if profile_of[pk] == name]
+        assert ids == sorted(ids)  # within a run, in sign-up order
 
 
 @pytest.mark.django_db(transaction=True)

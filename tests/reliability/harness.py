@@ -178,7 +178,6 @@ class CeleryProcess:
             "DJANGO_SETTINGS_MODULE": "tests.reliability.worker_settings",
             "DATABASE_URL": database_url(),
             "REDIS_URL": settings.CELERY_BROKER_URL,
-            "CONN_MAX_AGE": "0",
             **mail,
             **env,
         }
