@@ -34,6 +34,7 @@ from benchmarks.processes import (
     wait_until_ready,
 )
 from benchmarks.sink import SINK_KEY, SinkRecord, read_sink, sink_client
+from config.celery import app as celery_app
 from newsletter.models import Delivery, Edition
 from newsletter.sending import journal
 from newsletter.sending.tick import run_tick
@@ -182,6 +183,9 @@ def run(
 
     client = sink_client()
     client.delete(SINK_KEY)
+    # Tasks left in the bench broker (bench-web's confirmation emails, an aborted run's chunks)
+    # would be worked off during the timed send.
+    celery_app.control.purge()
     procs = start_workers(workers, chunk_size)
     try:
         wait_until_ready(procs)

@@ -64,12 +64,14 @@ def peak_rss_mb(worker: subprocess.Popen) -> float:
     return 0.0
 
 
-def cpu_seconds(worker: subprocess.Popen | int) -> float:
+def cpu_seconds(worker: subprocess.Popen | int, children: bool = False) -> float:
     """User + system CPU the process used so far: unlike wall time, not inflated by other
-    processes competing for the cores."""
+    processes competing for the cores. `children`: with its children that ended and were
+    waited for."""
     pid = worker if isinstance(worker, int) else worker.pid
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def machine_busy_seconds() -> float:
@@ -79,7 +81,9 @@ def machine_busy_seconds() -> float:
 
 
 def service_cpu_seconds() -> dict[str, float]:
-    """CPU seconds used so far by the PostgreSQL and Redis server processes on this machine."""
+    """CPU seconds used so far by the PostgreSQL and Redis server processes on this machine,
+    with their children that ended: a backend whose connection closed (CONN_MAX_AGE) took its
+    CPU time with it, but its parent, the postmaster, counts it once it reaped it."""
     totals = {"postgres": 0.0, "redis": 0.0}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -91,7 +95,7 @@ def service_cpu_seconds() -> dict[str, float]:
             "postgres" if name.startswith("postgres") else "redis" if name.startswith("redis-server") else ""
         )
         if service:
-            totals[service] += cpu_seconds(int(stat.parent.name))
+            totals[service] += cpu_seconds(int(stat.parent.name), children=True)
     return totals
 
 

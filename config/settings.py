@@ -159,10 +159,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Celery closes a worker's database connections after every task unless this is set; then every
-# this many tasks. Workers reuse theirs instead (a new PostgreSQL backend per digest chunk cost a
-# third of the machine's CPU in make bench-digests); config.celery drops one past CONN_MAX_AGE
-# or broken before each task, as Django does before each request.
+# Celery closes a worker's database connections after every task unless this is set, then after
+# every this many: without it each digest chunk and each confirmation email paid for a new
+# connection and PostgreSQL backend. config.celery drops one past CONN_MAX_AGE, or broken,
+# before each task, as Django does before each request.
 CELERY_DB_REUSE_MAX = 1000
 CELERY_TIMEZONE = "UTC"
 
