@@ -60,7 +60,10 @@ def run_lighthouse(
         command.append(f"--skip-audits={','.join(skip_audits)}")
     if cpu_slowdown is not None:
         command.append(f"--throttling.cpuSlowdownMultiplier={cpu_slowdown:.2f}")
-    for _ in range(2):  # a Chromium that failed to start under load gets a second chance
+    # Lighthouse itself fails now and then: a Chromium that did not start under load, or a trace
+    # missing its navigation start (NO_NAVSTART, seen twice in a row on an idle machine). Those
+    # runs give no scores at all, so they are run again; a low score is never retried here.
+    for _ in range(3):
         result = subprocess.run(
             command,
             env={**os.environ, "CHROME_PATH": chromium},
