@@ -133,6 +133,10 @@ CELERY_BROKER_VISIBILITY_TIMEOUT = 2 * (CELERY_TASK_TIME_LIMIT + CELERY_MAX_RETR
 
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    if REDIS_URL.startswith("redis://"):
+        # kombu's Redis transport, publishing through one client instead of one per message
+        # (config/broker.py). TLS (rediss://) and sockets keep kombu's own.
+        CELERY_BROKER_TRANSPORT = "config.broker:RedisTransport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
 else:
     _broker_dir = VAR_DIR / "broker"

@@ -91,7 +91,7 @@ def skip_reason(email: str, seen: set[str]) -> str:
         return "listed twice"
     if suppression_of(email):
         return "suppressed (erased at its owner's request, or by a curator)"
-    existing = Subscriber.objects.with_email(email).first()
+    existing = Subscriber.objects.by_email(email)
     if existing is not None:
         return f"already a subscriber ({existing.get_status_display().lower()})"
     return ""

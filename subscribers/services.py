@@ -77,7 +77,7 @@ def _sign_up(choices: SignupChoices, consent: Consent) -> str:
     # a reader, and that is fresh consent (status.ERASED). Every other suppression holds.
     if status.suppression_of(email) not in (None, status.ERASED):
         return "suppressed"
-    subscriber = Subscriber.objects.select_for_update().with_email(email).first()
+    subscriber = Subscriber.objects.select_for_update().by_email(email)
     if subscriber is not None and subscriber.status in status.SUPPRESSED:
         return "never-mail"
     if subscriber is not None and subscriber.status in (Status.ACTIVE, Status.PAUSED):
@@ -129,7 +129,7 @@ def request_manage_link(email: str) -> str:
     """Mail the owner of `email` a link to their preferences (or, if still pending, a fresh
     confirmation). Same page for every address, as for sign-up."""
     email = normalise_email(email)
-    subscriber = Subscriber.objects.with_email(email).first()
+    subscriber = Subscriber.objects.by_email(email)
     suppressed = status.suppression_of(email) not in (None, status.ERASED)
     if subscriber is None or subscriber.status in status.SUPPRESSED or suppressed:
         return "nothing"

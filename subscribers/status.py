@@ -49,8 +49,11 @@ def address_hash(email: str) -> str:
 
 def suppression_of(email: str) -> str | None:
     """Why `email` is on the suppression list, or None."""
-    row = SuppressedAddress.objects.filter(address_hash=address_hash(email)).first()
-    return row.reason if row is not None else None
+    # values_list()[:1], not first(): the hash is unique, so no ORDER BY and no model instance.
+    reasons = SuppressedAddress.objects.filter(address_hash=address_hash(email)).values_list(
+        "reason", flat=True
+    )
+    return next(iter(reasons[:1]), None)
 
 
 def may_be_mailed(subscriber: Subscriber | None, mail: str = "digest") -> bool:

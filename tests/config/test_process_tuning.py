@@ -1,6 +1,8 @@
-"""Process-level tuning: the Redis cache keeps one client per connection pool (config.cache); a
+"""Process-level tuning: the Redis cache keeps one client per connection pool and increments in
+one round trip (config.cache); a
 worker freezes what it loaded out of garbage collection (config.runtime, on Celery's signals)."""
 
+import pytest
 from django.conf import settings
 
 from config.cache import RedisCache
@@ -18,6 +20,28 @@ def test_one_client_serves_every_operation_and_the_cache_works():
     assert cache.incr("n") == 1
     cache.delete_many(["a", "n"])
     assert cache.get("a") is None
+
+
+def test_incr_is_one_round_trip_keeps_the_expiry_and_refuses_a_missing_key(monkeypatch):
+    require_redis()
+    cache = RedisCache(settings.REDIS_URL, {"KEY_PREFIX": "cache-test"})
+    client = cache._cache.get_client(write=True)
+    commands = []
+    original = client.execute_command
+    monkeypatch.setattr(
+        client, "execute_command", lambda *args, **kw: commands.append(args[0]) or original(*args, **kw)
+    )
+    cache.delete("hits")
+    with pytest.raises(ValueError):
+        cache.incr("hits")
+    assert cache.get("hits") is None  # not created by the failed incr
+    cache.set("hits", 1, 30)
+    commands.clear()
+    assert cache.incr("hits", 4) == 5
+    assert commands == ["EVAL"]
+    assert 0 < client.ttl(cache.make_key("hits")) <= 30
+    assert cache.get("hits") == 5
+    cache.delete("hits")
 
 
 def test_a_worker_freezes_what_it_loaded_and_collects_less_often():

@@ -1,7 +1,11 @@
 """The sign-up form and double opt-in, through Django's test client."""
 
+import re
+
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from subscribers import services
@@ -83,6 +87,20 @@ def test_a_confirm_link_works_only_once(client, settings):
     replay = client.get(link)
     assert replay.status_code == 410
     assert "already been used" in replay.content.decode()
+
+
+def test_a_new_address_without_topics_costs_three_statements_and_no_sort(client, monkeypatch):
+    # The sign-up's share of the web's CPU (make bench-web): a unique lookup needs no ORDER BY,
+    # and an empty topic choice needs no query at all. (The email, sent at once here, is not.)
+    monkeypatch.setattr(services, "_enqueue", lambda subscriber_id, kind: None)
+    with CaptureQueriesContext(connection) as queries:
+        assert subscribe(client, "bob@example.test").status_code == 302
+    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("BEGIN", "COMMIT"))]
+    tables = [re.search(r'(?:FROM|INTO) "(\w+)"', sql).group(1) for sql in statements]
+    assert tables == ["subscribers_suppressedaddress", "subscribers_subscriber", "subscribers_subscriber"]
+    assert statements[2].startswith("INSERT")
+    assert not [sql for sql in statements if "ORDER BY" in sql]
+    assert Subscriber.objects.get().topics.count() == 0
 
 
 def test_the_answer_is_the_same_for_new_pending_and_active_addresses(client):
