@@ -77,7 +77,7 @@ class SubscriberQuerySet(models.QuerySet):
 
     def by_email(self, email: str) -> "Subscriber | None":
         """The reader with this address, or None. get() rather than first(): the address is
-        unique, and first() would sort by created_at for nothing (a tenth of a sign-up's CPU)."""
+        unique, and first() would sort by created_at for nothing (a twentieth of a sign-up's CPU)."""
         try:
             return self.with_email(email).get()
         except Subscriber.DoesNotExist:
