@@ -27,6 +27,7 @@ from benchmarks.processes import (
     cpu_seconds,
     machine_busy_seconds,
     peak_rss_mb,
+    reference_ms,
     service_cpu_seconds,
     start_workers,
     stop_workers,
@@ -74,6 +75,7 @@ class Result:
     bench_cpu_s: float = 0.0  # this process: the tick, and watching the ledger until it is done
     cpu_ms_per_digest: float = 0.0
     loadavg_1m: float = 0.0
+    reference_ms: float = 0.0  # the machine's speed before the send (processes.reference_ms)
     html_kb_p95: float = 0.0
     eml_kb_p95: float = 0.0
     duplicates: int = 0
@@ -186,6 +188,7 @@ def run(
     # Tasks left in the bench broker (bench-web's confirmation emails, an aborted run's chunks)
     # would be worked off during the timed send.
     celery_app.control.purge()
+    result.reference_ms = reference_ms()
     procs = start_workers(workers, chunk_size)
     try:
         wait_until_ready(procs)

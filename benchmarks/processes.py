@@ -74,6 +74,18 @@ def cpu_seconds(worker: subprocess.Popen | int, children: bool = False) -> float
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def reference_ms() -> float:
+    """How fast this machine runs Python now: the fastest of 20 runs of a fixed pure-Python
+    workload, in CPU milliseconds. This machine's speed moves by up to 2x between sessions, so a
+    benchmark prints it beside its figures: divided by it, figures from two sessions compare."""
+    best = float("inf")
+    for _ in range(20):
+        started = time.process_time()
+        sum(i * i for i in range(100_000))
+        best = min(best, time.process_time() - started)
+    return round(best * 1000, 2)
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds every core of the machine spent busy so far (not idle, not waiting on I/O)."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from benchmarks.data import bench_day, settle_tables
+from benchmarks.processes import reference_ms
 from newsletter.models import Delivery, Edition
 from newsletter.sending import tick
 
@@ -51,7 +52,7 @@ def time_phases(edition: Edition) -> TickPhases:
 
 def run(subscribers: int, repeat: int, seed: int, log=print) -> dict:
     edition, _ = bench_day(subscribers, random.Random(seed))  # noqa: S311 (synthetic data)
-    runs = []
+    runs, speed = [], reference_ms()
     for n in range(repeat):
         phases = time_phases(edition)
         runs.append({name: round(value, 3) for name, value in asdict(phases).items()})
@@ -59,4 +60,5 @@ def run(subscribers: int, repeat: int, seed: int, log=print) -> dict:
         Delivery.objects.filter(edition=edition)._raw_delete(connection.alias)
         settle_tables()
     best = min(runs, key=lambda r: r["total_s"])
-    return {"subscribers": subscribers, "repeats": runs, **{f"best_{k}": v for k, v in best.items()}}
+    best_figures = {f"best_{k}": v for k, v in best.items()}
+    return {"subscribers": subscribers, "reference_ms": speed, "repeats": runs, **best_figures}

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from benchmarks.data import BENCH_DOMAIN
-from benchmarks.processes import database_url, tree_cpu_seconds
+from benchmarks.processes import database_url, reference_ms, tree_cpu_seconds
 from config.celery import app as celery_app
 from subscribers.models import Status, Subscriber
 from subscribers.tokens import UNSUBSCRIBE, make_token
@@ -191,7 +191,7 @@ def phase(name: str, figures: dict, failures: int = 0, cpu_s: float = 0.0) -> Ph
 def run(
     duration: int, max_requests: int, connections: int, workers: int, threads: int, port: int, log=print
 ) -> dict:
-    run_id = f"{int(time.time())}{os.getpid()}"
+    run_id, speed = f"{int(time.time())}{os.getpid()}", reference_ms()
     tokens = unsubscribe_tokens(max_requests, run_id)
     env = server_env(port)
     with tempfile.TemporaryDirectory() as tmp:
@@ -227,6 +227,7 @@ def run(
         ),
     ]
     return {
+        "reference_ms": speed,
         "workers": workers,
         "threads": threads,
         "connections": connections,

@@ -43,6 +43,7 @@ def test_bench_digests_sends_every_due_digest_exactly_once_on_real_workers(capsy
         assert result[key] > 0, key
     assert 0 < result["first_digest_s"] < result["wall_s"]
     assert result["machine_busy_cores"] > 0 and result["postgres_cpu_s"] > 0
+    assert result["reference_ms"] > 0
     # Nothing of the run is left behind.
     assert not Subscriber.objects.filter(email__endswith=f"@{BENCH_DOMAIN}").exists()
     assert not Delivery.objects.exists()
@@ -75,6 +76,7 @@ def test_bench_web_posts_valid_signups_and_one_click_unsubscribes_through_gunico
         assert phase["requests"] >= 40, phase
         assert phase["errors"] == 0, phase
         assert 0 < phase["p50_ms"] <= phase["p95_ms"] <= phase["p99_ms"], phase
+    assert result["reference_ms"] > 0
     assert not Subscriber.objects.filter(email__endswith=f"@{BENCH_DOMAIN}").exists()
 
 
@@ -83,6 +85,7 @@ def test_bench_tick_times_each_phase_and_leaves_nothing(capsys):
     call_command("bench_tick", "--subscribers", "150", "--repeat", "2")
     result = last_json_line(capsys.readouterr().out)
     assert [r["rows"] for r in result["repeats"]] == [150, 150]  # every synthetic reader is due
+    assert result["reference_ms"] > 0
     for run in result["repeats"]:
         phases = run["due_s"] + run["order_s"] + run["insert_s"] + run["commit_s"]
         assert 0 < phases <= run["total_s"] + 0.002  # five figures, each rounded to the millisecond
