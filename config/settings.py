@@ -123,9 +123,8 @@ else:
     }
 
 # --- Celery ----------------------------------------------------------------------------
-# The longest task may run this long before it is killed; retries wait at most
-# CELERY_MAX_RETRY_DELAY. The broker redelivers an unacknowledged task only after
-# visibility_timeout, which must exceed both, or a slow task would run twice.
+# The longest task may run this long before it is killed; retries wait at most CELERY_MAX_RETRY_DELAY.
+# The broker redelivers an unacknowledged task after visibility_timeout: it must exceed both.
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 CELERY_MAX_RETRY_DELAY = env.int("CELERY_MAX_RETRY_DELAY", default=30 * 60)
@@ -133,10 +132,8 @@ CELERY_BROKER_VISIBILITY_TIMEOUT = 2 * (CELERY_TASK_TIME_LIMIT + CELERY_MAX_RETR
 
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    if REDIS_URL.startswith("redis://"):
-        # kombu's Redis transport, publishing through one client instead of one per message
-        # (config/broker.py). TLS (rediss://) and sockets keep kombu's own.
-        CELERY_BROKER_TRANSPORT = "config.broker:RedisTransport"
+    # kombu's Redis transport with one publishing client (config/broker.py); rediss:// keeps kombu's.
+    CELERY_BROKER_TRANSPORT = "config.broker:RedisTransport" if REDIS_URL.startswith("redis://") else None
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
 else:
     _broker_dir = VAR_DIR / "broker"
@@ -163,10 +160,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Celery closes a worker's database connections after every task unless this is set, then after
-# every this many: without it each digest chunk and each confirmation email paid for a new
-# connection and PostgreSQL backend. config.celery drops one past CONN_MAX_AGE, or broken,
-# before each task, as Django does before each request.
+# Without this, Celery closes a worker's database connections after every task: each digest chunk
+# and confirmation email paid for a new PostgreSQL backend. config.celery drops one past
+# CONN_MAX_AGE, or broken, before each task, as Django does before each request.
 CELERY_DB_REUSE_MAX = 1000
 CELERY_TIMEZONE = "UTC"
 
