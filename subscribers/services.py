@@ -5,11 +5,12 @@ commits, so a rolled-back request sends nothing.
 """
 
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from papers.matching import split_terms
@@ -63,34 +64,25 @@ def sign_up(choices: SignupChoices, consent: Consent) -> str:
     New, pending or unsubscribed: the choices are stored and a confirmation link mailed; nothing is
     sent until it is followed. Active or paused: the stored choices are left alone (anyone may type
     any address) and the owner gets a link to their preferences instead."""
-    try:
-        return _sign_up(choices, consent)
-    except IntegrityError:
-        # Two requests created the same new address at once: the second now finds the row.
-        return _sign_up(choices, consent)
-
-
-@transaction.atomic
-def _sign_up(choices: SignupChoices, consent: Consent) -> str:
     email = normalise_email(choices.email)
     # An erased address may sign up again: only following the new confirmation link makes it
     # a reader, and that is fresh consent (status.ERASED). Every other suppression holds.
     if status.suppression_of(email) not in (None, status.ERASED):
         return "suppressed"
-    subscriber = Subscriber.objects.select_for_update().by_email(email)
-    if subscriber is not None and subscriber.status in status.SUPPRESSED:
-        return "never-mail"
-    if subscriber is not None and subscriber.status in (Status.ACTIVE, Status.PAUSED):
-        if not limits.address_quota_allows(email, "manage"):
-            return "quota"
-        _enqueue(subscriber.id, "already-subscribed")
-        return "already-subscribed"
+    # Most sign-ups are new addresses: the INSERT alone tells, and the unique index answers a
+    # known one, so no lookup, lock or transaction is spent on them.
+    subscriber = Subscriber(email=email, status=Status.PENDING)
+    _store_choices(subscriber, choices, consent)
+    if _insert_if_new(subscriber, choices.topics):
+        return _mail_confirmation(subscriber)
+    try:
+        return _sign_up_known(email, choices, consent)
+    except IntegrityError:
+        # The row was erased and created again by another request meanwhile: it is there now.
+        return _sign_up_known(email, choices, consent)
 
-    is_new = subscriber is None
-    if subscriber is None:
-        subscriber = Subscriber(email=email, status=Status.PENDING)
-    else:
-        status.change_status(subscriber, Status.PENDING)
+
+def _store_choices(subscriber: Subscriber, choices: SignupChoices, consent: Consent) -> None:
     subscriber.frequency = choices.frequency
     subscriber.weekday = choices.weekday
     subscriber.delivery_hour = choices.delivery_hour
@@ -99,12 +91,51 @@ def _sign_up(choices: SignupChoices, consent: Consent) -> str:
     subscriber.keywords = choices.keywords
     subscriber.confirm_nonce = subscriber.confirm_nonce or secrets.token_hex(16)
     _record_consent(subscriber, consent)
+
+
+def _insert_if_new(subscriber: Subscriber, topics: list[Topic]) -> bool:
+    """INSERT the new reader; false, with nothing written, when the address is already stored.
+    A lone INSERT needs no transaction (BEGIN and COMMIT are two round trips more); with topics,
+    or inside a caller's transaction, a transaction or savepoint keeps a duplicate harmless."""
+    guard = transaction.atomic() if topics or connection.in_atomic_block else nullcontext()
+    try:
+        with guard:
+            _insert(subscriber, topics)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _insert(subscriber: Subscriber, topics: list[Topic]) -> None:
+    subscriber.save(force_insert=True)
+    if topics:  # a new row has none to compare with: one INSERT
+        subscriber.topics.add(*topics)
+
+
+@transaction.atomic
+def _sign_up_known(email: str, choices: SignupChoices, consent: Consent) -> str:
+    subscriber = Subscriber.objects.select_for_update().by_email(email)
+    if subscriber is None:  # erased since the INSERT found it: new after all
+        subscriber = Subscriber(email=email, status=Status.PENDING)
+        _store_choices(subscriber, choices, consent)
+        _insert(subscriber, choices.topics)
+        return _mail_confirmation(subscriber)
+    if subscriber.status in status.SUPPRESSED:
+        return "never-mail"
+    if subscriber.status in (Status.ACTIVE, Status.PAUSED):
+        if not limits.address_quota_allows(email, "manage"):
+            return "quota"
+        _enqueue(subscriber.id, "already-subscribed")
+        return "already-subscribed"
+    status.change_status(subscriber, Status.PENDING)
+    _store_choices(subscriber, choices, consent)
     subscriber.save()
-    if not is_new:
-        subscriber.topics.set(choices.topics)
-    elif choices.topics:  # a new row has none to compare with: one INSERT
-        subscriber.topics.add(*choices.topics)
-    if not limits.address_quota_allows(email, "confirm"):
+    subscriber.topics.set(choices.topics)
+    return _mail_confirmation(subscriber)
+
+
+def _mail_confirmation(subscriber: Subscriber) -> str:
+    if not limits.address_quota_allows(subscriber.email, "confirm"):
         return "quota"
     _enqueue(subscriber.id, "confirm")
     return "confirmation-sent"
