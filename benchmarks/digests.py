@@ -13,7 +13,7 @@ import random
 import subprocess
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -21,6 +21,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from benchmarks import spy
+from benchmarks.autovacuum import StandInAutovacuum
 from benchmarks.data import BENCH_DOMAIN, bench_day
 from benchmarks.naive import chunk_queries, naive_rate, profile_chunk
 from benchmarks.processes import (
@@ -36,7 +37,7 @@ from benchmarks.processes import (
 )
 from benchmarks.sink import SINK_KEY, SinkRecord, read_sink, sink_client
 from config.celery import app as celery_app
-from newsletter.models import Delivery, Edition
+from newsletter.models import Delivery, Edition, SentPaper
 from newsletter.sending import journal
 from newsletter.sending.tick import run_tick
 from newsletter.tasks import dispatch_after_commit
@@ -81,6 +82,9 @@ class Result:
     duplicates: int = 0
     missing: int = 0
     setup_s: float = 0.0
+    # Where the server runs without autovacuum: the benchmark's passes in its stead (seconds
+    # into the send, table, what), benchmarks.autovacuum.
+    autovacuum_passes: list = field(default_factory=list)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -114,6 +118,7 @@ class SendTimes:
     tick_s: float
     wall_s: float
     started_at: float  # time.time() at the tick's start, to compare with the sink's records
+    autovacuum_passes: list
 
 
 def timed_send(edition: Edition, workers: list[subprocess.Popen], timeout: float) -> SendTimes:
@@ -123,8 +128,10 @@ def timed_send(edition: Edition, workers: list[subprocess.Popen], timeout: float
     run_tick(timezone.now(), dispatch_after_commit, edition=edition, ignore_time=True)
     tick = time.perf_counter() - started
     deadline = time.monotonic() + timeout
+    autovacuum = StandInAutovacuum([Delivery._meta.db_table, SentPaper._meta.db_table])
     waiting = first_in_flight(edition, 0)
     while waiting is not None:
+        autovacuum.poll()
         if time.monotonic() > deadline:
             raise RuntimeError(f"deliveries still in flight after {timeout:.0f} s")
         if any(w.poll() is not None for w in workers):
@@ -133,7 +140,7 @@ def timed_send(edition: Edition, workers: list[subprocess.Popen], timeout: float
         waiting = first_in_flight(edition, waiting)
         if waiting is None:  # once more from the start: a row put back (a retry) counts too
             waiting = first_in_flight(edition, 0)
-    return SendTimes(tick, time.perf_counter() - started, started_at)
+    return SendTimes(tick, time.perf_counter() - started, started_at, autovacuum.passes)
 
 
 def check_ledger(edition: Edition, readers: int, sink: list[SinkRecord], result: Result) -> None:
@@ -208,6 +215,7 @@ def run(
         result.postgres_cpu_s = round(services["postgres"] - services_before["postgres"], 2)
         result.redis_cpu_s = round(services["redis"] - services_before["redis"], 2)
         result.loadavg_1m = os.getloadavg()[0]
+        result.autovacuum_passes = times.autovacuum_passes
         result.peak_rss_mb = round(max(peak_rss_mb(w) for w in procs), 1)
     finally:
         stop_workers(procs)

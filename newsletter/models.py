@@ -121,11 +121,15 @@ class Delivery(models.Model):
 class SentPaper(models.Model):
     """Every paper a subscriber was sent, so no digest repeats one."""
 
-    # No index of its own: the unique (subscriber, paper) one serves lookups by subscriber.
+    # Neither has an index of its own: the unique (subscriber, paper) one serves lookups by
+    # subscriber, and nothing looks rows up by paper alone (deleting a paper scans). A send
+    # inserts every row into each index, and on statistics from before a send PostgreSQL used
+    # one by paper to answer a chunk's "which of these papers did these readers get" by reading
+    # every row of the edition's papers sent so far.
     subscriber = models.ForeignKey(
         "subscribers.Subscriber", on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    paper = models.ForeignKey("papers.Paper", on_delete=models.CASCADE, related_name="+")
+    paper = models.ForeignKey("papers.Paper", on_delete=models.CASCADE, related_name="+", db_index=False)
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="sent_papers")
 
     class Meta:

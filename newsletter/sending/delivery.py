@@ -15,14 +15,14 @@ from django.core.mail import get_connection
 from django.db.models import F
 from django.utils import timezone
 
-from newsletter.models import Delivery, Edition, SentPaper
+from newsletter.models import Delivery, Edition
 from newsletter.ranking.rank import Candidate, Ranked, candidates_of, preferences_of, profile_of, rank
 from newsletter.sending import journal, send_rate
 from newsletter.sending.editions import (
     editions_of_week,
 )
 from newsletter.sending.handover import JournalUnavailable, begin_handing, early_handing, hand_over
-from newsletter.sending.outcomes import Outcome, SentPair, classify_send_error, save_outcomes
+from newsletter.sending.outcomes import Outcome, SentPair, already_sent, classify_send_error, save_outcomes
 from newsletter.sending.render import DigestLayout, build_digest, digest_layout, is_weekly
 from newsletter.sending.smtp import ReplyLost
 from papers.models import Paper
@@ -119,10 +119,7 @@ class ChunkContext:
         self._ranked: dict[tuple, list[Ranked]] = {}
         self.topics = topics_of([d.subscriber_id for d in deliveries])
         self.sent: dict[int, set[int]] = {}
-        pairs = SentPaper.objects.filter(
-            subscriber_id__in=[d.subscriber_id for d in deliveries], paper_id__in=paper_ids
-        ).values_list("subscriber_id", "paper_id")
-        for subscriber_id, paper_id in pairs:
+        for subscriber_id, paper_id in already_sent([d.subscriber_id for d in deliveries], paper_ids):
             self.sent.setdefault(subscriber_id, set()).add(paper_id)
         # News on papers each reader liked, and the votes to mark as told once sent.
         self.news = news_for(d.subscriber_id for d in deliveries)

@@ -1,13 +1,15 @@
 """A chunk's outcomes: what a failed send means, and writing its rows' statuses and the papers each
-reader was sent, in bulk."""
+reader was sent, in bulk; and which papers readers were sent before."""
 
 import json
 import logging
 import smtplib
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import QuerySet
 
 from newsletter.models import Delivery, SentPaper
 from subscribers.models import Status
@@ -125,3 +127,10 @@ def insert_sent_papers_pg(sent_papers: list[SentPair]) -> None:
     columns = [int_array(subscribers), int_array(papers), int_array(deliveries)]
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_SENT_PAPERS.format(table=SentPaper._meta.db_table), columns)
+
+
+def already_sent(subscriber_ids: list[int], paper_ids: Iterable[int]) -> QuerySet:
+    """The (reader, paper) pairs among these that earlier digests held (SentPaper's one index)."""
+    return SentPaper.objects.filter(subscriber_id__in=subscriber_ids, paper_id__in=paper_ids).values_list(
+        "subscriber_id", "paper_id"
+    )
