@@ -1,7 +1,6 @@
 """The public forms. Every text input is one line: a line break anywhere is refused, since any
 value may end up in a header or a log line."""
 
-import copy
 import time
 import zoneinfo
 from datetime import date
@@ -99,9 +98,8 @@ class SharedChoicesMixin:
     that only guards choices changed in place, which these never are."""
 
     def __deepcopy__(self, memo: dict) -> forms.Field:
-        widget = copy.copy(self.widget)  # type: ignore[attr-defined]
-        widget.attrs = widget.attrs.copy()
-        memo[id(self.widget)] = widget  # type: ignore[attr-defined]
+        # The plain Widget's copy (own attrs, shared rest) goes in memo for Field's to find.
+        forms.Widget.__deepcopy__(self.widget, memo)  # type: ignore[attr-defined]
         memo[id(self._choices)] = self._choices  # type: ignore[attr-defined]
         return super().__deepcopy__(memo)  # type: ignore[misc]
 

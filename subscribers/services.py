@@ -71,8 +71,7 @@ def sign_up(choices: SignupChoices, consent: Consent) -> str:
         return "suppressed"
     # Most sign-ups are new addresses: the INSERT alone tells, and the unique index answers a
     # known one, so no lookup, lock or transaction is spent on them.
-    subscriber = Subscriber(email=email, status=Status.PENDING)
-    _store_choices(subscriber, choices, consent)
+    subscriber = _new_reader(email, choices, consent)
     if _insert_if_new(subscriber, choices.topics):
         return _mail_confirmation(subscriber)
     try:
@@ -80,6 +79,12 @@ def sign_up(choices: SignupChoices, consent: Consent) -> str:
     except IntegrityError:
         # The row was erased and created again by another request meanwhile: it is there now.
         return _sign_up_known(email, choices, consent)
+
+
+def _new_reader(email: str, choices: SignupChoices, consent: Consent) -> Subscriber:
+    subscriber = Subscriber(email=email, status=Status.PENDING)
+    _store_choices(subscriber, choices, consent)
+    return subscriber
 
 
 def _store_choices(subscriber: Subscriber, choices: SignupChoices, consent: Consent) -> None:
@@ -116,8 +121,7 @@ def _insert(subscriber: Subscriber, topics: list[Topic]) -> None:
 def _sign_up_known(email: str, choices: SignupChoices, consent: Consent) -> str:
     subscriber = Subscriber.objects.select_for_update().by_email(email)
     if subscriber is None:  # erased since the INSERT found it: new after all
-        subscriber = Subscriber(email=email, status=Status.PENDING)
-        _store_choices(subscriber, choices, consent)
+        subscriber = _new_reader(email, choices, consent)
         _insert(subscriber, choices.topics)
         return _mail_confirmation(subscriber)
     if subscriber.status in status.SUPPRESSED:

@@ -1,11 +1,11 @@
 """The sign-up form and double opt-in, through Django's test client."""
 
 import re
+from contextlib import contextmanager
 
 import pytest
 from django.core import mail
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from subscribers import services
@@ -89,40 +89,41 @@ def test_a_confirm_link_works_only_once(client, settings):
     assert "already been used" in replay.content.decode()
 
 
+@contextmanager
+def statements_run():
+    """Each statement the block runs: (table, SQL, whether it ran in autocommit)."""
+    seen: list[tuple[str, str, bool]] = []
+
+    def record(execute, sql, params, many, context):
+        table = re.search(r'(?:FROM|INTO) "(\w+)"', sql)  # none in SQLite's SAVEPOINT lines
+        seen.append((table.group(1) if table else "", sql, connection.get_autocommit()))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        yield seen
+
+
 def test_a_new_address_costs_two_statements_outside_any_transaction(client, monkeypatch):
     # The sign-up's share of the web's CPU (make bench-web): a new address is one INSERT in
     # autocommit (no lookup, lock, BEGIN or COMMIT), and an empty topic choice needs no query.
     # (The email, sent at once here, is not counted.)
     monkeypatch.setattr(services, "_enqueue", lambda subscriber_id, kind: None)
-    in_autocommit = []
-
-    def record(execute, sql, params, many, context):
-        in_autocommit.append(connection.get_autocommit())
-        return execute(sql, params, many, context)
-
-    with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(record):
+    with statements_run() as statements:
         assert subscribe(client, "bob@example.test").status_code == 302
-    statements = [q["sql"] for q in queries.captured_queries]
-    tables = [re.search(r'(?:FROM|INTO) "(\w+)"', sql).group(1) for sql in statements]
+    tables = [table for table, _, _ in statements]
     assert tables == ["subscribers_suppressedaddress", "subscribers_subscriber"]
-    assert statements[1].startswith("INSERT")
-    assert in_autocommit == [True, True]
-    assert not [sql for sql in statements if "ORDER BY" in sql]
+    assert statements[1][1].startswith("INSERT")
+    assert [autocommit for _, _, autocommit in statements] == [True, True]
+    assert not [sql for _, sql, _ in statements if "ORDER BY" in sql]
     assert Subscriber.objects.get().topics.count() == 0
 
 
 def test_a_new_address_with_topics_stores_row_and_topics_in_one_transaction(client, monkeypatch):
     monkeypatch.setattr(services, "_enqueue", lambda subscriber_id, kind: None)
     topics = [make_topic("robotics", "robot"), make_topic("agents", "agent")]
-    inserts = []
-
-    def record(execute, sql, params, many, context):
-        if sql.startswith("INSERT"):
-            inserts.append((re.search(r'INTO "(\w+)"', sql).group(1), connection.get_autocommit()))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
+    with statements_run() as statements:
         assert subscribe(client, "ann@example.test", topics=[t.pk for t in topics]).status_code == 302
+    inserts = [(table, autocommit) for table, sql, autocommit in statements if sql.startswith("INSERT")]
     assert inserts == [("subscribers_subscriber", False), ("subscribers_subscriber_topics", False)]
     assert set(Subscriber.objects.get().topics.all()) == set(topics)
 
