@@ -1,4 +1,5 @@
-"""Ids read from outside: a form's field, a link's query, a webhook's metadata."""
+"""Ids read from outside (a form's field, a link's query, a webhook's metadata), and many ids
+handed to PostgreSQL at once."""
 
 # No real id is longer, and a longer one can overflow a 64-bit integer (the forms' fuzzing found
 # SQLite raising OverflowError on one). Digits of other scripts are refused too: int() reads
@@ -11,3 +12,9 @@ def id_from(text: str | None) -> int | None:
     if text is None or not (text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS):
         return None
     return int(text)
+
+
+def int_array(values: list[int]) -> str:
+    """A PostgreSQL array literal of integers ('{1,2,3}'): one parameter for any number of ids,
+    where the ORM's pk__in takes one per id."""
+    return "{" + ",".join(map(str, values)) + "}"

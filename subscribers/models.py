@@ -129,6 +129,10 @@ class Subscriber(models.Model):
     feed_key = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What the tick groups readers of equal preferences by, and the updated_at it was computed
+    # for: a save makes it stale (subscribers.profile_keys).
+    profile_key = models.BigIntegerField(null=True, blank=True, editable=False)
+    profile_key_of = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = SubscriberQuerySet.as_manager()
 

@@ -11,6 +11,7 @@ from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import QuerySet
 
+from config.ids import int_array
 from newsletter.models import Delivery, SentPaper
 from subscribers.models import Status
 from subscribers.status import suppress_ids
@@ -113,11 +114,6 @@ def update_deliveries_pg(deliveries: list[Delivery]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.execute(_UPDATE_DELIVERIES.format(table=Delivery._meta.db_table), [json.dumps(rows)])
-
-
-def int_array(values: list[int]) -> str:
-    """A PostgreSQL array literal of integers ('{1,2,3}')."""
-    return "{" + ",".join(map(str, values)) + "}"
 
 
 def insert_sent_papers_pg(sent_papers: list[SentPair]) -> None:

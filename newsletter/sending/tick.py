@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Q
 
+from config.ids import int_array
 from newsletter.models import Delivery, Edition
 from newsletter.sending.delivery import Counts
 from newsletter.sending.editions import (
@@ -23,9 +24,9 @@ from newsletter.sending.editions import (
     close_finished_editions,
     current_edition,
 )
-from newsletter.sending.outcomes import int_array
 from newsletter.sending.recovery import recover_abandoned
 from subscribers.models import Frequency, Subscriber
+from subscribers.profile_keys import PROFILE_FIELDS, refresh_profile_keys
 from subscribers.status import mailable_q
 
 log = logging.getLogger(__name__)
@@ -81,47 +82,32 @@ def in_profile_order(subscriber_ids: list[int]) -> list[int]:
     return [row[0] for row in sorted(rows, key=lambda row: (repr((row[1:], chosen.get(row[0]))), row[0]))]
 
 
-# What ranks two readers alike (newsletter.ranking.rank.preferences_of), their topics aside.
-PROFILE_FIELDS = (
-    "frequency",
-    "max_papers",
-    "include_trending",
-    "min_upvotes",
-    "keywords",
-    "excluded_keywords",
-    "followed_authors",
-)
-
-
-# One statement, the ids as one array literal: the ORM's pk__in with 100,000 parameters and an
-# ArrayAgg over the whole join took 2.5 s of a 100,000-reader tick. Readers are grouped by a
-# 64-bit hash of their preferences, not sorted by them: only equal preferences share a ranking,
-# and comparing two readers' JSON and topic arrays made the sort half of this query (0.53 ->
-# 0.35 s for 100,000). hashtextextended is the hash PostgreSQL partitions by; two profiles whose
-# hashes collide would only share runs of a chunk, never a ranking.
+# One statement, the ids as one array literal: the ORM's pk__in with 100,000 parameters took
+# seconds. Readers are grouped by their stored profile key, not sorted by their preferences:
+# only equal preferences share a ranking, and two profiles whose keys collide would only share
+# runs of a chunk, never a ranking.
 _PROFILE_ORDER = """
-    WITH due AS (SELECT unnest(%s::bigint[]) AS id),
-    chosen AS (
-        SELECT t.subscriber_id, array_agg(t.topic_id ORDER BY t.topic_id) AS topic_ids
-        FROM {topics} AS t JOIN due ON due.id = t.subscriber_id
-        GROUP BY t.subscriber_id
-    )
-    SELECT s.id FROM {subscribers} AS s
-    JOIN due ON due.id = s.id
-    LEFT JOIN chosen ON chosen.subscriber_id = s.id
-    ORDER BY hashtextextended(ROW({profile}, chosen.topic_ids)::text, 0), s.id
+    SELECT s.id, s.profile_key_of IS DISTINCT FROM s.updated_at FROM {subscribers} AS s
+    JOIN unnest(%s::bigint[]) AS due(id) ON due.id = s.id
+    ORDER BY s.profile_key, s.id
 """
 
 
 def profile_order_pg(subscriber_ids: list[int]) -> list[int]:
-    tables = {
-        "topics": Subscriber.topics.through._meta.db_table,
-        "subscribers": Subscriber._meta.db_table,
-        "profile": ", ".join(f"s.{name}" for name in PROFILE_FIELDS),
-    }
+    """Sorted by stored key; readers saved since theirs was computed get a new one first."""
+    rows = _keyed_order(subscriber_ids)
+    stale = [pk for pk, is_stale in rows if is_stale]
+    if stale:
+        refresh_profile_keys(stale)
+        rows = _keyed_order(subscriber_ids)
+    return [pk for pk, _ in rows]
+
+
+def _keyed_order(subscriber_ids: list[int]) -> list[tuple[int, bool]]:
     with connection.cursor() as cursor:
-        cursor.execute(_PROFILE_ORDER.format(**tables), [int_array(subscriber_ids)])
-        return [row[0] for row in cursor.fetchall()]
+        query = _PROFILE_ORDER.format(subscribers=Subscriber._meta.db_table)
+        cursor.execute(query, [int_array(subscriber_ids)])
+        return cursor.fetchall()
 
 
 @dataclass
