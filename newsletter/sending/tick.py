@@ -13,7 +13,7 @@ from time import sleep
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 
 from config.ids import int_array
@@ -155,23 +155,35 @@ def create_deliveries(edition: Edition, subscriber_ids: list[int]) -> list[int]:
     return list(created.values_list("pk", flat=True))
 
 
-# One statement for a whole tick's rows: bulk_create in batches plus a query for the ids took
+# One statement for a whole batch's rows: bulk_create in batches plus a query for the ids took
 # seven seconds for 100,000 readers. Ids follow the readers' order (WITH ORDINALITY), so chunks
-# keep readers of the same preferences together; an overlapping tick's rows are left to it.
+# keep readers of the same preferences together.
 _INSERT_DELIVERIES = """
     INSERT INTO {table} (edition_id, subscriber_id, status, attempts, items, error, esp_message_id,
                          esp_status, claim_token, created_at)
     SELECT %s, s.id, 'pending', 0, '[]'::jsonb, '', '', '', '', now()
     FROM unnest(%s::bigint[]) WITH ORDINALITY AS s(id, n)
     ORDER BY s.n
-    ON CONFLICT DO NOTHING
+    {on_conflict}
     RETURNING id
 """
 
 
 def insert_deliveries_pg(edition: Edition, subscriber_ids: list[int]) -> list[int]:
+    """The due readers had no row when they were found, so a plain INSERT goes first: ON
+    CONFLICT's speculative insertion took a third of the statement (0.64 -> 0.43 s for 100,000
+    rows). Only when an overlapping tick inserted some of them first does the batch go again,
+    skipping the rows that tick created and will dispatch itself."""
+    try:
+        with transaction.atomic():  # a savepoint: the batch's transaction stays usable
+            return _insert_deliveries(edition, subscriber_ids, on_conflict="")
+    except IntegrityError:
+        return _insert_deliveries(edition, subscriber_ids, on_conflict="ON CONFLICT DO NOTHING")
+
+
+def _insert_deliveries(edition: Edition, subscriber_ids: list[int], on_conflict: str) -> list[int]:
     with connection.cursor() as cursor:
-        query = _INSERT_DELIVERIES.format(table=Delivery._meta.db_table)
+        query = _INSERT_DELIVERIES.format(table=Delivery._meta.db_table, on_conflict=on_conflict)
         cursor.execute(query, [edition.pk, int_array(subscriber_ids)])
         return sorted(row[0] for row in cursor.fetchall())
 

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from newsletter.models import Delivery, Edition, SentPaper
@@ -280,6 +280,23 @@ def test_deliveries_are_created_once_in_the_readers_order():
     again = create_deliveries(edition, order)
     assert Delivery.objects.count() == 5
     assert sorted(again) == ([] if connection.vendor == "postgresql" else created)
+
+
+def test_a_tick_overlapping_another_creates_only_the_rows_that_one_did_not():
+    """An overlapping tick found some readers due whose rows the other tick has since inserted:
+    it creates the others', returns only those, and its batch's transaction stays usable."""
+    a_day_of_papers()
+    edition = released_edition(at=RELEASED)
+    readers = [reader(f"overlap{i}@example.test").pk for i in range(6)]
+    theirs = create_deliveries(edition, readers[:3])
+    with transaction.atomic():
+        mine = create_deliveries(edition, readers)
+        assert Delivery.objects.filter(pk__in=mine).count() == len(mine)  # still usable
+    by_reader = dict(Delivery.objects.values_list("subscriber_id", "pk"))
+    assert sorted(by_reader) == sorted(readers)
+    if connection.vendor == "postgresql":
+        assert sorted(mine) == sorted(by_reader[pk] for pk in readers[3:])
+        assert not set(mine) & set(theirs)
 
 
 def test_readers_of_the_same_preferences_come_out_together_whatever_their_sign_up_order():
