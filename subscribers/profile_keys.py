@@ -5,9 +5,9 @@ Hashing every due reader's preferences and topics in the tick itself took 0.3 s 
 100,000-reader tick; stored, only the readers saved since their key was computed are hashed.
 The key remembers the `updated_at` it was computed for, so no write path has to keep it up to
 date: any save() makes it stale and the next tick recomputes it (a save from an instance loaded
-before the key was computed writes its old key back, stale all the same). A key left stale by a change
-that skips save() (a topic deleted under a reader) only costs the tick some grouping, never a
-wrong digest: readers who share a key still get their own ranking.
+before the key was computed writes its old key back, stale all the same). A key left stale by
+a change that skips save() (a topic deleted under a reader) only costs the tick some grouping,
+never a wrong digest: readers who share a key still get their own ranking.
 
 PostgreSQL only: the embedded SQLite install sorts its few readers in Python
 (newsletter.sending.tick.in_profile_order).
