@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -268,6 +269,21 @@ def tally(inbox: Inbox, addresses: list[str]) -> dict[str, int]:
     return {address: received.get(address, 0) for address in addresses}
 
 
+def how_they_came(inbox: Inbox, addresses: Iterable[str]) -> str:
+    """For each address, its ledger row and every copy's Message-ID and Received line: one
+    server queue id on two copies is the server delivering one message twice (Postfix stopped
+    between writing the mailbox and recording it), two ids are two SMTP transactions."""
+    lines = []
+    for address in addresses:
+        for row in Delivery.objects.filter(subscriber__email=address):
+            lines.append(f"{address}: row {row.pk} {row.status}, attempts {row.attempts}, {row.error!r}")
+        for message in inbox.messages:
+            if str(message["To"]) == address:
+                received = " ".join(str(message.get("Received", "")).split())
+                lines.append(f"  copy {message['Message-ID']} received {received}")
+    return "\n".join(lines)
+
+
 def assert_ledger_agrees(inbox: Inbox) -> None:
     """Every row recorded as sent has exactly one message, and no message lacks a sent or
     unknown row."""
@@ -440,6 +456,6 @@ def assert_exactly_once(
     )  # fmt: skip
     allowed = {0, 1} if server_may_lose else {1}
     wrong = {a: counts[a] for a in addresses if counts[a] not in (allowed if a in doubtful else {1})}
-    assert wrong == {}, f"not exactly one digest each: {wrong}"
+    assert wrong == {}, f"not exactly one digest each: {wrong}\n{how_they_came(inbox, wrong)}"
     assert unknown <= unknown_allowed, "only a message being handed over at a crash may be in doubt"
     assert_ledger_agrees(inbox)
