@@ -270,14 +270,16 @@ def tally(inbox: Inbox, addresses: list[str]) -> dict[str, int]:
 
 
 def how_they_came(inbox: Inbox, addresses: Iterable[str]) -> str:
-    """For each address, its ledger row and every copy's Message-ID and Received line: one
-    server queue id on two copies is the server delivering one message twice (Postfix stopped
-    between writing the mailbox and recording it), two ids are two SMTP transactions."""
+    """For each address, its ledger row and every copy's Message-ID and Received line. One
+    server queue id on two copies is the server delivering one message twice (as Postfix might
+    when stopped between writing the mailbox and recording it); two ids are two SMTP
+    transactions, ours."""
+    messages = inbox.messages  # read once: Postfix's waits for its queue to drain
     lines = []
     for address in addresses:
         for row in Delivery.objects.filter(subscriber__email=address):
             lines.append(f"{address}: row {row.pk} {row.status}, attempts {row.attempts}, {row.error!r}")
-        for message in inbox.messages:
+        for message in messages:
             if str(message["To"]) == address:
                 received = " ".join(str(message.get("Received", "")).split())
                 lines.append(f"  copy {message['Message-ID']} received {received}")
