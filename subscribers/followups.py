@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import F, Q
 
+from config.ids import AnyOf
 from papers.models import Paper
 from subscribers.models import Vote
 
@@ -50,9 +51,8 @@ def news_for(subscriber_ids: Iterable[int]) -> dict[int, list[tuple[Vote, News]]
             & Q(paper__upvotes__gte=F("seen_upvotes") + UPVOTE_JUMP)
         )
     )
-    votes = Vote.objects.filter(changed, subscriber_id__in=list(subscriber_ids), value__gt=0).select_related(
-        "paper"
-    )
+    readers = AnyOf(F("subscriber_id"), list(subscriber_ids))
+    votes = Vote.objects.filter(changed, readers, value__gt=0).select_related("paper")
     found: dict[int, list[tuple[Vote, News]]] = {}
     for vote in votes:
         if changes := _changes(vote):

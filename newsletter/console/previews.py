@@ -15,7 +15,7 @@ from django.db import transaction
 from config.ids import id_from
 from newsletter.models import Delivery, Edition
 from newsletter.ranking.rank import Ranked
-from newsletter.sending.delivery import ChunkContext
+from newsletter.sending.chunk import ChunkContext
 from newsletter.sending.render import build_digest, is_weekly
 from subscribers.models import Frequency, Status, Subscriber, Topic
 

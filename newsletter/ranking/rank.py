@@ -6,7 +6,7 @@ ranking one reader is a few dictionary look-ups and substring tests per paper.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from newsletter.models import Edition
@@ -45,6 +45,22 @@ class Candidate:
     pick: bool
     # Word stems of title, abstract and AI keywords, for the reader's learned model.
     stems: frozenset[str] = frozenset()
+    # Whether `text` holds a term's needle, by needle: a chunk's readers share a few keywords
+    # and exclusions, and searching the paper's text again for each was 4% of a digest.
+    found: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+
+    def mentions(self, terms: Terms) -> tuple[str, ...]:
+        """terms.found_in(self.text), each needle searched for once per candidate."""
+        if not terms:
+            return ()
+        hits = []
+        for term, needle in terms.compiled:
+            hit = self.found.get(needle)
+            if hit is None:
+                hit = self.found[needle] = needle in self.text
+            if hit:
+                hits.append(term)
+        return tuple(hits)
 
 
 @dataclass(frozen=True)
@@ -138,7 +154,7 @@ def _reasons_and_score(profile: Profile, c: Candidate) -> tuple[float, list[str]
         score += TOPIC_WEIGHT + EXTRA_TOPIC_WEIGHT * min(len(topic_hits) - 1, MAX_EXTRA_TOPICS)
         score += EXTRA_TERM_WEIGHT * min(len(terms) - 1, MAX_EXTRA_TERMS)
         reasons.append(topic_reason(sorted(name for name, _ in topic_hits), terms))
-    keywords = profile.keywords.found_in(c.text)
+    keywords = c.mentions(profile.keywords)
     if keywords:
         score += KEYWORD_WEIGHT * len(keywords)
         reasons.append(f"your keywords: {', '.join(keywords)}")
@@ -179,9 +195,7 @@ def topic_reason(names: list[str], terms: list[str]) -> str:
 def rank(profile: Profile, candidates: list[Candidate], already_sent: set[int]) -> list[Ranked]:
     """The subscriber's digest, best first: relevant papers (editor's picks always), then
     trending ones if asked for. Never a paper already sent; exclusions win over everything."""
-    eligible = [
-        c for c in candidates if c.paper.pk not in already_sent and not profile.excluded.found_in(c.text)
-    ]
+    eligible = [c for c in candidates if c.paper.pk not in already_sent and not c.mentions(profile.excluded)]
     relevant: list[Ranked] = []
     for c in eligible:
         if not c.pick and c.paper.upvotes < profile.min_upvotes:

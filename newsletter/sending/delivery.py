@@ -15,23 +15,18 @@ from django.core.mail import get_connection
 from django.db.models import F
 from django.utils import timezone
 
-from newsletter.models import Delivery, Edition
-from newsletter.ranking.rank import Candidate, Ranked, candidates_of, preferences_of, profile_of, rank
+from config.ids import AnyOf
+from newsletter.models import Delivery
+from newsletter.ranking.rank import Ranked
 from newsletter.sending import journal, send_rate
-from newsletter.sending.editions import (
-    editions_of_week,
-)
+from newsletter.sending.chunk import ChunkContext, load_claimed
 from newsletter.sending.handover import JournalUnavailable, begin_handing, early_handing, hand_over
-from newsletter.sending.outcomes import Outcome, SentPair, already_sent, classify_send_error, save_outcomes
-from newsletter.sending.render import DigestLayout, build_digest, digest_layout, is_weekly
+from newsletter.sending.outcomes import Outcome, SentPair, classify_send_error, save_outcomes
+from newsletter.sending.render import build_digest, is_weekly
 from newsletter.sending.smtp import ReplyLost
-from papers.models import Paper
 from subscribers.addresses import address_problem
-from subscribers.followups import News, mark_told, news_for
-from subscribers.models import Vote
-from subscribers.reader_model import learned_of
+from subscribers.followups import mark_told
 from subscribers.status import mailable_q
-from subscribers.topic_refs import topics_of
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +63,7 @@ def claim(delivery_ids: list[int]) -> str:
     readers who may still be mailed are claimed (subscribers.status): one who unsubscribed,
     paused or was suppressed since the tick made their row has it settled unsent instead."""
     token = uuid.uuid4().hex
-    pending = Delivery.objects.filter(pk__in=delivery_ids, status=Delivery.Status.PENDING)
+    pending = Delivery.objects.filter(AnyOf(F("pk"), delivery_ids), status=Delivery.Status.PENDING)
     claimed = pending.filter(mailable_q(via="subscriber__")).update(
         status=Delivery.Status.SENDING,
         claim_token=token,
@@ -87,78 +82,6 @@ def settle_pending_of(subscriber_id: int) -> int:
     return Delivery.objects.filter(subscriber_id=subscriber_id, status=Delivery.Status.PENDING).update(
         status=Delivery.Status.FAILED, error=NOT_MAILABLE
     )
-
-
-class ChunkContext:
-    """Everything a chunk needs, loaded with a fixed number of queries whatever its size."""
-
-    def __init__(self, deliveries: list[Delivery]) -> None:
-        self.deliveries = deliveries
-        edition_ids = {d.edition_id for d in deliveries}
-        self.weeks = {
-            eid: editions_of_week(next(d.edition for d in deliveries if d.edition_id == eid))
-            for eid in edition_ids
-        }
-        paper_ids = {
-            int(pid) for week in self.weeks.values() for e in week for pid in e.scores.get("papers", {})
-        }
-        papers = Paper.objects.in_bulk(paper_ids)
-        self._candidates: dict[tuple[int, bool], list[Candidate]] = {}
-        self.layouts: dict[tuple[int, bool], DigestLayout] = {}
-        for d in deliveries:
-            key = (d.edition_id, is_weekly(d.subscriber))
-            if key not in self._candidates:
-                editions = (
-                    self.weeks[d.edition_id]
-                    if key[1]
-                    else [e for e in self.weeks[d.edition_id] if e.pk == d.edition_id]
-                )
-                self._candidates[key] = candidates_of(editions, papers)
-                # One render of every paper this chunk may send (newsletter.sending.render).
-                self.layouts[key] = digest_layout(d.edition, key[1], [c.paper for c in self._candidates[key]])
-        self._ranked: dict[tuple, list[Ranked]] = {}
-        self.topics = topics_of([d.subscriber_id for d in deliveries])
-        self.sent: dict[int, set[int]] = {}
-        for subscriber_id, paper_id in already_sent([d.subscriber_id for d in deliveries], paper_ids):
-            self.sent.setdefault(subscriber_id, set()).add(paper_id)
-        # News on papers each reader liked, and the votes to mark as told once sent.
-        self.news = news_for(d.subscriber_id for d in deliveries)
-        self.told: list[Vote] = []
-        # Waiting for send slots (DIGEST_SEND_RATE) stops here, well inside the task's time limit.
-        self.deadline = time.monotonic() + settings.DIGEST_CHUNK_DEADLINE
-
-    def news_of(self, delivery: Delivery) -> list[News]:
-        return [news for _, news in self.news.get(delivery.subscriber_id, [])]
-
-    def mark_sent(self, delivery: Delivery) -> None:
-        self.told += [vote for vote, _ in self.news.get(delivery.subscriber_id, [])]
-
-    def rank_for(self, delivery: Delivery) -> list[Ranked]:
-        """The reader's ranking; readers alike (the tick puts them in one chunk) share one.
-        A reader with a learned model of their own is always ranked alone."""
-        subscriber = delivery.subscriber
-        key = (delivery.edition_id, is_weekly(subscriber))
-        learned = learned_of(getattr(subscriber, "learned", None))
-        sent = self.sent.get(subscriber.pk, set())
-        topics = self.topics.get(subscriber.pk, [])
-        alike = None if learned else (key, preferences_of(subscriber, topics), frozenset(sent))
-        ranked = self._ranked.get(alike) if alike else None
-        if ranked is None:
-            ranked = rank(profile_of(subscriber, topics, learned), self._candidates[key], sent)
-            if alike:
-                self._ranked[alike] = ranked
-        return ranked
-
-
-def load_claimed(token: str) -> list[Delivery]:
-    claimed = Delivery.objects.filter(claim_token=token, status=Delivery.Status.SENDING)
-    deliveries = list(claimed.select_related("subscriber", "subscriber__learned"))
-    # One Edition object per edition, not one per row through a join (a third of this load),
-    # and without its scores: ChunkContext loads each edition with its scores once anyway.
-    editions = Edition.objects.defer("scores").in_bulk({d.edition_id for d in deliveries})
-    for delivery in deliveries:
-        delivery.edition = editions[delivery.edition_id]
-    return deliveries
 
 
 def send_chunk(delivery_ids: list[int], give_up: bool = False) -> Counts:

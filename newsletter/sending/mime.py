@@ -64,16 +64,13 @@ def is_plain(email: EmailMultiAlternatives) -> bool:
 
 def fits_8bit(text: str) -> bool:
     """Django switches a part to quoted-printable when a line (as str.splitlines() splits)
-    is longer than RFC 5322's limit in bytes. Lines short enough even at 4 bytes a character
-    need no encoding to tell."""
-    lines = text.splitlines()
-    longest = max(map(len, lines), default=0)
-    if longest <= RFC5322_EMAIL_LINE_LENGTH_LIMIT // 4:
+    is longer than RFC 5322's limit in bytes. Splitting the UTF-8 bytes at "\n" alone gives
+    lines no shorter than those, so when they all fit, so do Django's: one pass in C, where
+    splitting and encoding line by line was 3% of a worker's time."""
+    limit = RFC5322_EMAIL_LINE_LENGTH_LIMIT
+    if max(map(len, text.encode(errors="surrogateescape").split(b"\n"))) <= limit:
         return True
-    if longest <= RFC5322_EMAIL_LINE_LENGTH_LIMIT and text.isascii():  # a byte per character
-        return True
-    short = RFC5322_EMAIL_LINE_LENGTH_LIMIT // 4  # only longer lines can be too long in bytes
-    return all(len(line.encode()) <= RFC5322_EMAIL_LINE_LENGTH_LIMIT for line in lines if len(line) > short)
+    return all(len(line.encode(errors="surrogateescape")) <= limit for line in text.splitlines())
 
 
 @lru_cache(maxsize=4)
@@ -113,6 +110,13 @@ def new_boundary(*bodies: str) -> str:
             return boundary
 
 
+def content_type_line(boundary: str, linesep: str) -> bytes:
+    """The multipart Content-Type as the email package folds it. Written directly: the random
+    boundary made every value new, so each was a miss of folded()'s cache (a tenth of a
+    millisecond per digest) that also pushed the edition's subjects out of it."""
+    return f'Content-Type: multipart/alternative;{linesep} boundary="{boundary}"{linesep}'.encode("ascii")
+
+
 def part(text: str, subtype: str, linesep: str) -> bytes:
     cte = "7bit" if text.isascii() else "8bit"
     head = f'Content-Type: text/{subtype}; charset="utf-8"{linesep}MIME-Version: 1.0{linesep}'
@@ -139,11 +143,11 @@ class DigestMIME:
     def __getitem__(self, name: str):
         return self.__getattr__("__getitem__")(name)
 
-    def headers(self, boundary: str) -> list[tuple[str, str]]:
+    def headers(self) -> list[tuple[str, str]]:
+        """The headers after Content-Type, in the email package's order."""
         email = self.email
         own = [("From", email.from_email), ("To", ", ".join(map(str, email.to)))]
         headers = [
-            ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
             ("MIME-Version", "1.0"),
             ("Subject", subject_header(email.subject)),
             *[forbid_multi_line_headers(name, value, "utf-8") for name, value in own],
@@ -157,7 +161,8 @@ class DigestMIME:
             return self.email.django_message().as_bytes(unixfrom=unixfrom, linesep=linesep)
         text, html = self.email.body, self.email.alternatives[0][0]
         boundary = new_boundary(text, html)
-        out = [header_line(name, value, linesep) for name, value in self.headers(boundary)]
+        out = [content_type_line(boundary, linesep)]
+        out += [header_line(name, value, linesep) for name, value in self.headers()]
         out.append(f"{linesep}--{boundary}{linesep}".encode())
         out.append(part(text, "plain", linesep))
         out.append(f"{linesep}--{boundary}{linesep}".encode())

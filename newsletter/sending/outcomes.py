@@ -9,9 +9,9 @@ from typing import NamedTuple
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
-from config.ids import int_array
+from config.ids import AnyOf, int_array
 from newsletter.models import Delivery, SentPaper
 from subscribers.models import Status
 from subscribers.status import suppress_ids
@@ -127,6 +127,5 @@ def insert_sent_papers_pg(sent_papers: list[SentPair]) -> None:
 
 def already_sent(subscriber_ids: list[int], paper_ids: Iterable[int]) -> QuerySet:
     """The (reader, paper) pairs among these that earlier digests held (SentPaper's one index)."""
-    return SentPaper.objects.filter(subscriber_id__in=subscriber_ids, paper_id__in=paper_ids).values_list(
-        "subscriber_id", "paper_id"
-    )
+    pairs = [AnyOf(F("subscriber_id"), subscriber_ids), AnyOf(F("paper_id"), paper_ids)]
+    return SentPaper.objects.filter(*pairs).values_list("subscriber_id", "paper_id")

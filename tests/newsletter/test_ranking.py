@@ -158,3 +158,24 @@ def test_a_learned_reader_gets_papers_like_the_ones_they_liked_and_is_told_why()
         return next(r.score for r in ranked if r.paper.title == title)
 
     assert score_of(taught, "Robot Simulation Benchmarks") < score_of(plain, "Robot Simulation Benchmarks")
+
+
+def test_a_candidate_remembers_its_matches_per_needle_and_gives_what_a_fresh_search_gives():
+    from random import Random
+
+    from newsletter.ranking.rank import Candidate
+    from papers.matching import compile_terms, paper_text
+
+    words = ["diffusion models", "robot", "LLMs", "video", "speech", "world model", "rl", "agent"]
+    texts = [
+        paper_text("Diffusion Models for Robots", "An agent learns a world model from video.", ()),
+        paper_text("Speech LLMs", "We train LLMs on speech and text; no robots here.", ()),
+    ]
+    candidates = [Candidate(Paper(title=str(i)), text, 0.5, {}, False) for i, text in enumerate(texts)]
+    rng = Random(7)
+    for _ in range(200):  # readers of one chunk, asking the same candidates in turn
+        terms = compile_terms(rng.sample(words, rng.randint(0, 4)))
+        for candidate in candidates:
+            assert candidate.mentions(terms) == terms.found_in(candidate.text)
+    assert candidates[0].found != candidates[1].found  # each paper its own memory
+    assert candidates[0].found[" robot "] and not candidates[1].found[" rl "]

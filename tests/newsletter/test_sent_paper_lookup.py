@@ -1,4 +1,4 @@
-"""A chunk asks which of its papers its readers were already sent (delivery.already_sent). That
+"""A chunk asks which of its papers its readers were already sent (outcomes.already_sent). That
 goes through the readers' index: going through the papers reads every row of them sent so far,
 for every chunk, and a send grows quadratically (issue 17)."""
 

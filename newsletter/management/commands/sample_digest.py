@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from newsletter.models import Delivery, Edition
-from newsletter.sending.delivery import ChunkContext
+from newsletter.sending.chunk import ChunkContext
 from newsletter.sending.editions import build_edition
 from newsletter.sending.render import build_digest
 from papers.ingest import store_listing
