@@ -79,7 +79,7 @@ BENCH_SUBSCRIBERS ?= 100000
 BENCH_ENV = DATABASE_URL=$(BENCH_PG)/$(BENCH_DB) REDIS_URL=$(BENCH_REDIS_URL) DEBUG=0 \
 	SECRET_KEY=bench-only-not-a-secret ALLOWED_HOSTS=127.0.0.1
 
-.PHONY: bench-db bench-digests bench-tick bench-web bench-landing
+.PHONY: bench-db bench-digests bench-tick bench-web bench-landing bench-instructions
 bench-db: install
 	@psql "$(BENCH_PG)/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DB)'" | grep -q 1 \
 		|| psql "$(BENCH_PG)/postgres" -qc "CREATE DATABASE $(BENCH_DB)"
@@ -87,6 +87,10 @@ bench-db: install
 
 bench-digests: bench-db
 	$(BENCH_ENV) $(BIN)/python manage.py bench_digests --subscribers $(BENCH_SUBSCRIBERS) $(BENCH_ARGS)
+
+# Instructions per digest of the send path under callgrind (needs valgrind): machine speed aside.
+bench-instructions: bench-db
+	$(BENCH_ENV) $(BIN)/python manage.py bench_instructions $(BENCH_ARGS)
 
 # The tick alone: due readers, their order, the ledger rows' inserts and commits (no sending).
 bench-tick: bench-db

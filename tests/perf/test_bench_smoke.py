@@ -91,3 +91,30 @@ def test_bench_tick_times_each_phase_and_leaves_nothing(capsys):
         assert 0 < phases <= run["total_s"] + 0.002  # five figures, each rounded to the millisecond
     assert not Subscriber.objects.filter(email__endswith=f"@{BENCH_DOMAIN}").exists()
     assert not Delivery.objects.exists()
+
+
+def test_bench_instructions_sends_the_bench_readers_and_leaves_nothing_behind(capsys):
+    """The part that runs under callgrind (valgrind itself is too slow for the suite)."""
+    import random
+
+    from benchmarks.data import bench_day, purge
+
+    require_postgres()
+    require_redis()
+    bench_day(30, random.Random(7))
+    try:
+        call_command("bench_instructions", "--inner", "2")
+        sent = int(capsys.readouterr().out.split()[-1])
+        assert 20 < sent <= 30  # most synthetic readers match something
+        assert not Delivery.objects.exists()  # each repeat rolled back
+    finally:
+        purge()
+
+
+def test_callgrinds_total_is_read_from_its_summary_line():
+    from benchmarks.instructions import total_instructions
+
+    out = "version: 1\ncmd: python manage.py\nevents: Ir\nfn=(1) main\n0 12\nsummary: 6726721164\n"
+    assert total_instructions(out) == 6726721164
+    with pytest.raises(RuntimeError):
+        total_instructions("events: Ir\n")
