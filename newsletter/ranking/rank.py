@@ -46,7 +46,7 @@ class Candidate:
     # Word stems of title, abstract and AI keywords, for the reader's learned model.
     stems: frozenset[str] = frozenset()
     # Whether `text` holds a term's needle, by needle: a chunk's readers share a few keywords
-    # and exclusions, and searching the paper's text again for each was 4% of a digest.
+    # and exclusions, and searching the paper's text again for each was 5% of the send path.
     found: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def mentions(self, terms: Terms) -> tuple[str, ...]:

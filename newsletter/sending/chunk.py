@@ -79,7 +79,7 @@ class ChunkContext:
 
 
 # A reader's fields no digest reads: the consent record (its text can be long), timestamps
-# kept for the curator. Turning them into Python objects was a tenth of a chunk's loading.
+# kept for the curator. Turning them into Python objects was 1.6% of the send path's instructions.
 UNSENT_FIELDS = [f"subscriber__{name}" for name in (
     "consent_at", "consent_ip", "consent_user_agent", "consent_version", "consent_text", "confirmed_at",
     "unsubscribed_at", "created_at", "updated_at", "profile_key", "profile_key_of",

@@ -111,9 +111,9 @@ def new_boundary(*bodies: str) -> str:
 
 
 def content_type_line(boundary: str, linesep: str) -> bytes:
-    """The multipart Content-Type as the email package folds it. Written directly: the random
-    boundary made every value new, so each was a miss of folded()'s cache (a tenth of a
-    millisecond per digest) that also pushed the edition's subjects out of it."""
+    """The multipart Content-Type as the email package folds it (the boundary's width is fixed).
+    Written directly: the random boundary made every value new, so each was a miss of folded()'s
+    cache (10 microseconds of folding) that also pushed the edition's subjects out of it."""
     return f'Content-Type: multipart/alternative;{linesep} boundary="{boundary}"{linesep}'.encode("ascii")
 
 
