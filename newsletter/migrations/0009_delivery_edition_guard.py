@@ -1,7 +1,8 @@
-# Delivery.edition's foreign key becomes two triggers that keep the same guarantee (see the
-# model): a delivery names an edition that exists, and an edition with deliveries cannot be
-# deleted. PostgreSQL checks a foreign key row by row; a tick inserts 100,000 rows, and the
-# edition's check was a third of the tick (0.5 s). The insert trigger runs once per statement.
+# Delivery.edition's foreign key becomes triggers that keep the same guarantees (see the
+# model): a delivery names an edition that exists, and an edition with deliveries is neither
+# deleted nor renumbered. PostgreSQL checks a foreign key row by row; a tick inserts 100,000
+# rows, and the edition's check was a third of the tick (0.5 s). The insert trigger runs once
+# per statement.
 #
 # Both checks run at the end of the statement, not at commit as Django's deferred key did:
 # nothing inserts a delivery before its edition or deletes an edition before its deliveries.
