@@ -79,12 +79,11 @@ class Delivery(models.Model):
     subscriber = models.ForeignKey(
         "subscribers.Subscriber", on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
-    # The edition's key is kept by triggers (migration 0009), not by a foreign key: PostgreSQL
-    # checks a foreign key once per inserted row, a third of a tick's time for 100,000 rows;
-    # the trigger checks once per statement. Same guarantees: no delivery of a missing edition,
-    # no deleting an edition that has deliveries. Django alters a SQLite table by rebuilding it,
-    # which drops its triggers: a later migration that rebuilds either table there must create
-    # them again (tests/newsletter/test_edition_guard.py fails until it does).
+    # On PostgreSQL the edition's key is kept by triggers (migration 0009), not by a foreign
+    # key: PostgreSQL checks a foreign key once per inserted row, a third of a tick's time for
+    # 100,000 rows; the trigger checks once per statement. Same guarantees: no delivery of a
+    # missing edition, no deleting an edition that has deliveries. SQLite keeps the foreign key
+    # (tests/newsletter/test_edition_guard.py checks both).
     edition = models.ForeignKey(
         Edition, on_delete=models.PROTECT, related_name="deliveries", db_constraint=False
     )
